@@ -1,0 +1,16 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Nerva.Activations;
+
+/// <summary>all-relu(x) = αx if x &lt; 0, else x; all-relu'(x) = α if x &lt; 0, else 1 (seed 000 §5).</summary>
+public readonly struct AllReLU<T>(T alpha) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Alpha { get; } = alpha;
+
+    public T Value(T z) => z < T.Zero ? Alpha * z : z;
+
+    public T Derivative(T z) => z < T.Zero ? Alpha : T.One;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"AllReLU({Alpha})");
+}

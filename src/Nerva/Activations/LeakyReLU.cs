@@ -1,0 +1,16 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Nerva.Activations;
+
+/// <summary>leaky-relu(x) = max(αx, x); leaky-relu'(x) = α if x &lt; αx, else 1 (seed 000 §5).</summary>
+public readonly struct LeakyReLU<T>(T alpha) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Alpha { get; } = alpha;
+
+    public T Value(T z) => T.Max(Alpha * z, z);
+
+    public T Derivative(T z) => z < Alpha * z ? Alpha : T.One;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU({Alpha})");
+}

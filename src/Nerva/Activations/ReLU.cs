@@ -1,0 +1,13 @@
+using System.Numerics;
+
+namespace Nerva.Activations;
+
+/// <summary>relu(x) = max(0, x); relu'(x) = 0 if x &lt; 0, else 1 (so 1 at x = 0, as in seed 000 §5 and the original).</summary>
+public readonly struct ReLU<T> : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Value(T z) => T.Max(T.Zero, z);
+
+    public T Derivative(T z) => z < T.Zero ? T.Zero : T.One;
+
+    public override string ToString() => "ReLU()";
+}

@@ -1,0 +1,33 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Nerva.Activations;
+
+/// <summary>
+/// S-shaped ReLU (seed 000 §5): srelu(x) = t_l + a_l(x − t_l) if x ≤ t_l; x if t_l &lt; x &lt; t_r;
+/// t_r + a_r(x − t_r) if x ≥ t_r. When t_l ≥ t_r the cases overlap and the first one that applies is
+/// taken (the convention of §5), so the right branch is x &gt; t_l ∧ x ≥ t_r.
+/// </summary>
+public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Al { get; } = al;
+    public T Tl { get; } = tl;
+    public T Ar { get; } = ar;
+    public T Tr { get; } = tr;
+
+    public T Value(T z)
+    {
+        if (z <= Tl) return Tl + Al * (z - Tl);
+        if (z < Tr) return z;
+        return Tr + Ar * (z - Tr);
+    }
+
+    public T Derivative(T z)
+    {
+        if (z <= Tl) return Al;
+        if (z < Tr) return T.One;
+        return Ar;
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"SReLU(al={Al},tl={Tl},ar={Ar},tr={Tr})");
+}

@@ -1,0 +1,19 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Nerva.Activations;
+
+/// <summary>
+/// Trimmed ReLU: trelu(x) = 0 if x &lt; ε, else x; trelu'(x) = 0 if x &lt; ε, else 1 (the original's
+/// <c>trimmed_relu_activation</c>; a tiny ε flushes the near-zero values that turn subnormal).
+/// </summary>
+public readonly struct TReLU<T>(T epsilon) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Epsilon { get; } = epsilon;
+
+    public T Value(T z) => z < Epsilon ? T.Zero : z;
+
+    public T Derivative(T z) => z < Epsilon ? T.Zero : T.One;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"TReLU({Epsilon})");
+}

@@ -1,0 +1,63 @@
+using System.Numerics;
+using Nerva.Activations;
+using Nerva.Optimizers;
+
+namespace Nerva.Layers;
+
+/// <summary>
+/// The activation layer of seed 000 §4 (and the activation dropout layer, through <see cref="LinearLayer{T}"/>).
+/// <code>
+/// feedforward:  Z  = X·Wᵀ + 1_N·b
+///               Y  = act(Z)
+/// backprop:     DZ = DY ⊙ act'(Z)
+///               DW = DZᵀ·X
+///               Db = 1_Nᵀ·DZ
+///               DX = DZ·W
+/// </code>
+/// </summary>
+public class ActivationLayer<T, TAct> : LinearLayer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TAct : struct, IActivationFunction<T>
+{
+    public ActivationLayer(int D, int K, TAct activation, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0)
+        : base(D, K, rng, weights, optimizer, dropout)
+    {
+        Activation = activation;
+    }
+
+    /// <summary>act.</summary>
+    public TAct Activation { get; protected set; }
+
+    /// <summary>Z = X·Wᵀ + 1_N·b.</summary>
+    public Matrix<T> Z { get; } = new(0, 0);
+
+    /// <summary>DZ = ∇_Z L.</summary>
+    public Matrix<T> DZ { get; } = new(0, 0);
+
+    protected override void FeedforwardCore(Matrix<T> Y)
+    {
+        Z.Resize(X.Rows, OutputSize);
+        // Z = X·Wᵀ + 1_N·b
+        Affine(Z);
+        // Y = act(Z)
+        var z = Z.AsSpan();
+        var y = Y.AsSpan();
+        var act = Activation;
+        for (int k = 0; k < y.Length; k++) y[k] = act.Value(z[k]);
+    }
+
+    protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
+    {
+        DZ.Resize(X.Rows, OutputSize);
+        // DZ = DY ⊙ act'(Z)
+        var z = Z.AsSpan();
+        var dy = DY.AsSpan();
+        var dz = DZ.AsSpan();
+        var act = Activation;
+        for (int k = 0; k < dz.Length; k++) dz[k] = dy[k] * act.Derivative(z[k]);
+        // DW = DZᵀ·X;  Db = 1_Nᵀ·DZ;  DX = DZ·W
+        AffineBackpropagate(DZ);
+    }
+
+    protected override string ActivationText => Activation.ToString() ?? "";
+}

@@ -1,0 +1,25 @@
+using System.Numerics;
+
+namespace Nerva.Optimizers;
+
+/// <summary>Gradient descent: θ' = θ − η·Dθ (seed 000 §8).</summary>
+public sealed record GradientDescent : OptimizerSpec
+{
+    public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
+    {
+        CheckShapes(theta, Dtheta);
+        return new Optimizer<T>(theta, Dtheta);
+    }
+
+    public override string ToString() => "GradientDescent";
+
+    private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta) : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Update(T eta)
+        {
+            var x = theta.AsSpan();
+            var dx = Dtheta.AsSpan();
+            for (int k = 0; k < x.Length; k++) x[k] -= eta * dx[k];
+        }
+    }
+}

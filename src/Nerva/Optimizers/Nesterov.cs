@@ -1,0 +1,34 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Nerva.Optimizers;
+
+/// <summary>Nesterov momentum in the Keras form of seed 000 §8: Δ' = μ·Δ − η·Dθ; θ' = θ + μ·Δ' − η·Dθ.</summary>
+public sealed record Nesterov(double Mu) : OptimizerSpec
+{
+    public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
+    {
+        CheckShapes(theta, Dtheta);
+        return new Optimizer<T>(theta, Dtheta, T.CreateChecked(Mu));
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Nesterov({Mu:F5})");
+
+    private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>, IHasDelta<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Matrix<T> Delta { get; } = new(theta.Rows, theta.Cols);
+
+        public void Update(T eta)
+        {
+            var x = theta.AsSpan();
+            var dx = Dtheta.AsSpan();
+            var delta = Delta.AsSpan();
+            for (int k = 0; k < x.Length; k++)
+            {
+                delta[k] = mu * delta[k] - eta * dx[k];
+                x[k] += mu * delta[k] - eta * dx[k];
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+namespace Nerva;
+
+/// <summary>
+/// The random generator behind every random choice (initialisation, shuffling, dropout masks, supports):
+/// xoshiro256** seeded through SplitMix64. It is written out here rather than taken from
+/// <see cref="Random"/> so that a seed gives the same stream on every .NET version and platform.
+/// </summary>
+public sealed class Rng
+{
+    private ulong _s0, _s1, _s2, _s3;
+
+    public Rng(ulong seed)
+    {
+        _s0 = SplitMix64(ref seed);
+        _s1 = SplitMix64(ref seed);
+        _s2 = SplitMix64(ref seed);
+        _s3 = SplitMix64(ref seed);
+    }
+
+    /// <summary>The next 64 random bits.</summary>
+    public ulong NextUInt64()
+    {
+        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0;
+        _s3 ^= _s1;
+        _s1 ^= _s2;
+        _s0 ^= _s3;
+        _s2 ^= t;
+        _s3 = ulong.RotateLeft(_s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform on [0, 1), 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform on [a, b).</summary>
+    public double Uniform(double a, double b) => a + (b - a) * NextDouble();
+
+    /// <summary>Uniform integer in [0, n), without modulo bias (Lemire's method).</summary>
+    public int NextInt(int n)
+    {
+        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), $"the range must be positive, got {n}");
+        ulong range = (ulong)n;
+        while (true)
+        {
+            UInt128 product = (UInt128)NextUInt64() * range;
+            ulong low = (ulong)product;
+            if (low >= range || low >= (0UL - range) % range) return (int)(product >> 64);
+        }
+    }
+
+    /// <summary>Normal with mean μ and standard deviation σ (Marsaglia's polar method, one value per call).</summary>
+    public double Normal(double mean, double stddev)
+    {
+        double u, v, s;
+        do
+        {
+            u = 2 * NextDouble() - 1;
+            v = 2 * NextDouble() - 1;
+            s = u * u + v * v;
+        } while (s >= 1 || s == 0);
+        return mean + stddev * u * Math.Sqrt(-2 * Math.Log(s) / s);
+    }
+
+    /// <summary>Shuffles <paramref name="items"/> in place (Fisher–Yates).</summary>
+    public void Shuffle<TItem>(Span<TItem> items)
+    {
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    private static ulong SplitMix64(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

@@ -5,13 +5,13 @@ namespace Nerva.Activations;
 
 /// <summary>
 /// elu(x) = α(e^x − 1) if x &lt; 0, else x; elu'(x) = αe^x if x &lt; 0, else 1 (seed 004 Table 1.1).
-/// e^x − 1 is computed as ExpM1 so that small negative x keep their precision.
+/// e^x − 1 is computed with an accurate expm1 so that small negative x keep their precision.
 /// </summary>
 public readonly struct ELU<T>(T alpha) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T Alpha { get; } = alpha;
 
-    public T Value(T z) => z < T.Zero ? Alpha * T.ExpM1(z) : z;
+    public T Value(T z) => z < T.Zero ? Alpha * ScalarFunctions.Expm1(z) : z;
 
     public T Derivative(T z) => z < T.Zero ? Alpha * T.Exp(z) : T.One;
 

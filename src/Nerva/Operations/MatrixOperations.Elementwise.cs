@@ -48,7 +48,7 @@ public static partial class MatrixOperations
 
     /// <summary>log σ(x) = −log(1 + e^−x) for x ≥ 0 and x − log(1 + e^x) for x &lt; 0 (no e^x overflow).</summary>
     public static T LogSigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
-        => x >= T.Zero ? -T.LogP1(T.Exp(-x)) : x - T.LogP1(T.Exp(x));
+        => x >= T.Zero ? -ScalarFunctions.Log1p(T.Exp(-x)) : x - ScalarFunctions.Log1p(T.Exp(x));
 
     /// <summary>σ(x) = 1/(1 + e^−x) for x ≥ 0 and e^x/(1 + e^x) for x &lt; 0 (no e^−x overflow).</summary>
     public static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,0 +1,214 @@
+using CsCheck;
+using Nerva;
+using Nerva.Kernels;
+using static Nerva.MatrixOperations;
+
+namespace Nerva.Tests;
+
+/// <summary>
+/// Seed 000 Table 1 definitions and the matrix properties (10)–(15), as properties over random shapes
+/// (CsCheck draws the shape and a seed for the entries).
+/// </summary>
+public sealed class MatrixPropertyTests
+{
+    private static readonly Gen<(int m, int n, ulong seed)> Shapes2 = Gen.Select(Gen.Int[1, 9], Gen.Int[1, 9], Gen.ULong);
+
+    private static void Close(Matrix<double> expected, Matrix<double> actual, string what) => TestData.AssertClose(expected, actual, 1e-13, what);
+
+    [Fact]
+    public void Table_1_reductions_and_repeats_are_their_matrix_forms()
+    {
+        Shapes2.Sample((m, n, seed) =>
+        {
+            var rng = new Rng(seed);
+            var X = TestData.Random(m, n, rng);
+            var x = TestData.Random(1, n, rng);
+            var c = TestData.Random(m, 1, rng);
+            Close(Transpose(Ones<double>(m)) * X, ColumnsSum(X), "columns_sum(X) = 1_mᵀ·X");
+            Close(X * Ones<double>(n), RowsSum(X), "rows_sum(X) = X·1_n");
+            Assert.Equal((Transpose(Ones<double>(m)) * X * Ones<double>(n))[0, 0], ElementsSum(X), 12);
+            Close(Ones<double>(m) * x, RowRepeat(x, m), "row_repeat(x, m) = 1_m·x");
+            Close(c * Transpose(Ones<double>(n)), ColumnRepeat(c, n), "column_repeat(x, n) = x·1_nᵀ");
+            Close(Scale(1.0 / m, ColumnsSum(X)), ColumnsMean(X), "columns_mean");
+            Close(Scale(1.0 / n, RowsSum(X)), RowsMean(X), "rows_mean");
+            for (int j = 0; j < n; j++) Assert.Equal(Enumerable.Range(0, m).Max(i => X[i, j]), ColumnsMax(X)[0, j]);
+            for (int i = 0; i < m; i++) Assert.Equal(X.Row(i).ToArray().Max(), RowsMax(X)[i, 0]);
+            var Z = new Matrix<double>(0, 0);
+            X.CopyTo(Z);
+            AddRowRepeat(Z, x);
+            Close(X + RowRepeat(x, m), Z, "Z += row_repeat(b, N)");
+        });
+    }
+
+    [Fact]
+    public void Table_1_products_diagonals_and_transposes()
+    {
+        Gen.Select(Gen.Int[1, 9], Gen.Int[1, 9], Gen.Int[1, 9], Gen.ULong).Sample((m, n, k, seed) =>
+        {
+            var rng = new Rng(seed);
+            var X = TestData.Random(m, n, rng);
+            var Y = TestData.Random(m, n, rng);
+            var Z = TestData.Random(n, k, rng);
+            var S = TestData.Random(n, n, rng);
+            Close(X, Transpose(Transpose(X)), "(Xᵀ)ᵀ = X");
+            Close(Transpose(Z) * Transpose(X), Transpose(X * Z), "(X·Z)ᵀ = Zᵀ·Xᵀ");
+            Close(Hadamard(X, Y), Hadamard(Y, X), "X ⊙ Y = Y ⊙ X");
+            Close(X, Identity<double>(m) * X, "𝕀·X = X");
+            Close(Diag(S), Diag(DiagMatrix(Diag(S))), "diag(Diag(diag(S))) = diag(S)");
+            Close(Transpose(Diag(X * Transpose(Y))), ColumnsSum(Transpose(Hadamard(X, Y))), "diag(X·Yᵀ) = rows of X ⊙ Y summed");
+            var x = TestData.Random(1, n, rng);
+            Assert.Equal((x * Transpose(x))[0, 0], Dot(x, x), 12);
+            Close(X + Scale(-1.0, Y), X - Y, "X − Y = X + (−1)Y");
+        });
+    }
+
+    [Fact]
+    public void Element_wise_functions()
+    {
+        Shapes2.Sample((m, n, seed) =>
+        {
+            var rng = new Rng(seed);
+            var P = TestData.Random(m, n, rng, 0.1, 5);
+            var X = TestData.Random(m, n, rng, -30, 30);
+            Close(P, Exp(Log(P)), "e^log(X) = X");
+            Close(Ones<double>(m, n), Hadamard(P, Reciprocal(P)), "X ⊙ 1/X = 1");
+            Close(P, Hadamard(Sqrt(P), Sqrt(P)), "√X ⊙ √X = X");
+            Close(Reciprocal(Sqrt(P + Scale(1e-12, Ones<double>(m, n)))), InvSqrt(P), "inv_sqrt(X) = 1/√(X + ε)");
+            var M = TestData.Random(m, n, rng, -10, 10);
+            Close(Log(Sigmoid(M)), LogSigmoid(M), "log_sigmoid = log ∘ σ where the naive form is accurate");
+            Close(X, LogSigmoid(X) - LogSigmoid(Scale(-1.0, X)), "log σ(x) − log σ(−x) = x");
+            Close(Apply(v => 1 / (1 + Math.Exp(-v)), X), Sigmoid(X), "σ");
+        });
+    }
+
+    [Fact]
+    public void Properties_10_to_15()
+    {
+        Shapes2.Sample((m, n, seed) =>
+        {
+            var rng = new Rng(seed);
+            var X = TestData.Random(m, n, rng);
+            var Y = TestData.Random(m, n, rng);
+            var one_m = Ones<double>(m);
+            var one_n = Ones<double>(n);
+            // Column properties: z^j in terms of the columns x^j, y^j.
+            var Z10 = new Matrix<double>(m, n);
+            var Z11 = new Matrix<double>(m, n);
+            var Z12 = new Matrix<double>(m, n);
+            for (int j = 0; j < n; j++)
+            {
+                var xj = Column(X, j);
+                var yj = Column(Y, j);
+                SetColumn(Z10, j, xj * Transpose(xj) * yj);        // (10) z^j = x^j·(x^j)ᵀ·y^j
+                SetColumn(Z11, j, one_m * Transpose(xj) * yj);     // (11) z^j = 1_m·(x^j)ᵀ·y^j
+                SetColumn(Z12, j, xj * Transpose(one_m) * yj);     // (12) z^j = x^j·1_mᵀ·y^j
+            }
+            Close(Hadamard(X, one_m * Transpose(Diag(Transpose(X) * Y))), Z10, "(10)");
+            Close(one_m * Transpose(Diag(Transpose(X) * Y)), Z11, "(11)");
+            Close(Hadamard(X, one_m * Transpose(one_m) * Y), Z12, "(12)");
+            // Row properties: z_i in terms of the rows x_i, y_i.
+            var Z13 = new Matrix<double>(m, n);
+            var Z14 = new Matrix<double>(m, n);
+            var Z15 = new Matrix<double>(m, n);
+            for (int i = 0; i < m; i++)
+            {
+                var xi = Row(X, i);
+                var yi = Row(Y, i);
+                SetRow(Z13, i, xi * Transpose(yi) * yi);           // (13) z_i = x_i·y_iᵀ·y_i
+                SetRow(Z14, i, xi * Transpose(yi) * Transpose(one_n)); // (14) z_i = x_i·y_iᵀ·1_nᵀ
+                SetRow(Z15, i, xi * one_n * yi);                   // (15) z_i = x_i·1_n·y_i
+            }
+            Close(Hadamard(Diag(X * Transpose(Y)) * Transpose(one_n), Y), Z13, "(13)");
+            Close(Diag(X * Transpose(Y)) * Transpose(one_n), Z14, "(14)");
+            Close(Hadamard(X * one_n * Transpose(one_n), Y), Z15, "(15)");
+        });
+    }
+
+    [Fact]
+    public void Gemm_kernel_equals_the_naive_product_for_every_transpose()
+    {
+        Gen.Select(Gen.Int[1, 70], Gen.Int[1, 70], Gen.Int[0, 70], Gen.Int[0, 3], Gen.ULong).Sample((m, n, k, op, seed) =>
+        {
+            var rng = new Rng(seed);
+            bool ta = (op & 1) != 0, tb = (op & 2) != 0;
+            var A = ta ? TestData.Random(k, m, rng) : TestData.Random(m, k, rng);
+            var B = tb ? TestData.Random(n, k, rng) : TestData.Random(k, n, rng);
+            var C = TestData.Random(m, n, rng); // stale contents must be overwritten
+            Product(A, B, C, ta, tb);
+            TestData.AssertClose(TestData.NaiveProduct(A, B, ta, tb), C, 1e-13, $"op {op}, {m}×{k}·{k}×{n}");
+            var Cf = new Matrix<float>(0, 0);
+            Product(A.Convert<float>(), B.Convert<float>(), Cf, ta, tb);
+            TestData.AssertClose(TestData.NaiveProduct(A, B, ta, tb), Cf.Convert<double>(), 1e-5, $"float op {op}");
+        }, iter: 300);
+    }
+
+    [Fact]
+    public void Gemm_result_does_not_depend_on_the_thread_count()
+    {
+        var rng = new Rng(5);
+        var A = TestData.Random(100, 300, rng).Convert<float>();
+        var B = TestData.Random(260, 300, rng).Convert<float>();
+        var one = new Matrix<float>(0, 0);
+        var two = new Matrix<float>(0, 0);
+        var gemm = new ManagedGemm<float>();
+        int saved = Parallelism.Threads;
+        try
+        {
+            Parallelism.Threads = 1;
+            gemm.Multiply(false, true, 100, 260, 300, A.AsSpan(), B.AsSpan(), Resized(one, 100, 260));
+            Parallelism.Threads = 2;
+            gemm.Multiply(false, true, 100, 260, 300, A.AsSpan(), B.AsSpan(), Resized(two, 100, 260));
+        }
+        finally
+        {
+            Parallelism.Threads = saved;
+        }
+        Assert.Equal(one.AsSpan().ToArray(), two.AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void Mismatched_shapes_throw_naming_both()
+    {
+        var A = new Matrix<double>(2, 3);
+        var B = new Matrix<double>(4, 5);
+        foreach (var action in new Action[]
+        {
+            () => Hadamard(A, B), () => _ = A + B, () => _ = A - B, () => Product(A, B), () => Dot(A, B),
+        })
+        {
+            var error = Assert.Throws<ArgumentException>(action);
+            Assert.Contains("2×3", error.Message);
+            Assert.Contains("4×5", error.Message);
+        }
+        Assert.Contains("1×3", Assert.Throws<ArgumentException>(() => AddRowRepeat(A, new Matrix<double>(1, 4))).Message);
+        Assert.Throws<ArgumentException>(() => Diag(A));
+        Assert.Throws<ArgumentOutOfRangeException>(() => A[2, 0]);
+    }
+
+    private static Span<float> Resized(Matrix<float> M, int rows, int cols)
+    {
+        M.Resize(rows, cols);
+        return M.AsSpan();
+    }
+
+    private static Matrix<double> Column(Matrix<double> X, int j)
+    {
+        var c = new Matrix<double>(X.Rows, 1);
+        for (int i = 0; i < X.Rows; i++) c[i, 0] = X[i, j];
+        return c;
+    }
+
+    private static void SetColumn(Matrix<double> Z, int j, Matrix<double> c)
+    {
+        for (int i = 0; i < Z.Rows; i++) Z[i, j] = c[i, 0];
+    }
+
+    private static Matrix<double> Row(Matrix<double> X, int i)
+    {
+        var r = new Matrix<double>(1, X.Cols);
+        X.Row(i).CopyTo(r.AsSpan());
+        return r;
+    }
+
+    private static void SetRow(Matrix<double> Z, int i, Matrix<double> r) => r.AsSpan().CopyTo(Z.Row(i));
+}

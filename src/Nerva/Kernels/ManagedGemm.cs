@@ -44,11 +44,15 @@ public sealed class ManagedGemm<T> : IGemm<T> where T : unmanaged, IFloatingPoin
                 }
                 else
                 {
-                    Parallelism.For(tilesDown * tilesAcross, (long)m * n * k, t => job.Tile(t, tilesAcross));
+                    RunInParallel(job, tilesDown, tilesAcross, (long)m * n * k);
                 }
             }
         }
     }
+
+    // Separate so that the closure is allocated only when the work runs in parallel.
+    private static void RunInParallel(Job job, int tilesDown, int tilesAcross, long work)
+        => Parallelism.For(tilesDown * tilesAcross, work, t => job.Tile(t, tilesAcross));
 
     private static void Naive(int m, int n, int k, ReadOnlySpan<T> A, ReadOnlySpan<T> B, Span<T> C)
     {

@@ -36,9 +36,13 @@ public static partial class MatrixOperations
         return Apply(x => T.One / T.Sqrt(x + e), X);
     }
 
-    /// <summary>The ε of inv_sqrt: 1e-7 for float and 1e-12 for double, as in the original.</summary>
+    /// <summary>
+    /// The ε of inv_sqrt: 1e-7 for every scalar type. The original uses 1e-7 for float and 1e-12 for
+    /// double; one value for both makes the float64 verification check the very function that float32
+    /// trains (with two values a batch-norm column of tiny variance normalises differently).
+    /// </summary>
     public static T InvSqrtEpsilon<T>() where T : unmanaged, IFloatingPointIeee754<T>
-        => typeof(T) == typeof(float) ? T.CreateChecked(1e-7) : T.CreateChecked(1e-12);
+        => T.CreateChecked(1e-7);
 
     /// <summary>log(σ(X)), element-wise, in a form that neither overflows nor loses the tail.</summary>
     public static Matrix<T> LogSigmoid<T>(Matrix<T> X) where T : unmanaged, IFloatingPointIeee754<T> => Apply(LogSigmoid, X);

@@ -1,0 +1,76 @@
+using Nerva;
+using Nerva.Optimizers;
+using Nerva.Schedulers;
+
+namespace Nerva.Tests;
+
+/// <summary>The optimizers of seed 000 §8 and the schedulers of §9 on hand-computed values.</summary>
+public sealed class OptimizerAndSchedulerTests
+{
+    private static (Matrix<double> theta, Matrix<double> Dtheta) Pair() => (Matrix<double>.FromRows([1.0, -2.0]), Matrix<double>.FromRows([0.5, 0.25]));
+
+    [Fact]
+    public void Gradient_descent()
+    {
+        var (theta, Dtheta) = Pair();
+        new GradientDescent().Create(theta, Dtheta).Update(0.1);
+        Assert.Equal([1 - 0.05, -2 - 0.025], theta.AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void Momentum_two_steps()
+    {
+        var (theta, Dtheta) = Pair();
+        var optimizer = new Momentum(0.9).Create(theta, Dtheta);
+        optimizer.Update(0.1);  // Δ = −0.05, θ = 0.95
+        optimizer.Update(0.1);  // Δ = 0.9·(−0.05) − 0.05 = −0.095, θ = 0.855
+        Assert.Equal(0.855, theta[0, 0], 15);
+        Assert.Equal(-0.095, ((IHasDelta<double>)optimizer).Delta[0, 0], 15);
+    }
+
+    [Fact]
+    public void Nesterov_two_steps()
+    {
+        var (theta, Dtheta) = Pair();
+        var optimizer = new Nesterov(0.9).Create(theta, Dtheta);
+        optimizer.Update(0.1);  // Δ = −0.05; θ = 1 + 0.9·(−0.05) − 0.05 = 0.905
+        Assert.Equal(0.905, theta[0, 0], 15);
+        optimizer.Update(0.1);  // Δ = −0.095; θ = 0.905 + 0.9·(−0.095) − 0.05 = 0.7695
+        Assert.Equal(0.7695, theta[0, 0], 15);
+    }
+
+    [Fact]
+    public void Adam_first_step_moves_by_the_learning_rate()
+    {
+        var (theta, Dtheta) = Pair();
+        new Adam().Create(theta, Dtheta).Update(0.01);
+        // With bias correction the first step is η·sign(Dθ) up to ε.
+        Assert.Equal(1 - 0.01, theta[0, 0], 9);
+        Assert.Equal(-2 - 0.01, theta[0, 1], 9);
+    }
+
+    [Fact]
+    public void Optimizers_have_the_original_text_and_reject_mismatched_shapes()
+    {
+        Assert.Equal("Momentum(0.90000)", new Momentum(0.9).ToString());
+        Assert.Equal("Nesterov(0.50000)", new Nesterov(0.5).ToString());
+        Assert.Equal("GradientDescent", new GradientDescent().ToString());
+        var error = Assert.Throws<ArgumentException>(() => new Momentum(0.9).Create(new Matrix<double>(2, 3), new Matrix<double>(3, 2)));
+        Assert.Contains("2×3", error.Message);
+    }
+
+    [Fact]
+    public void Schedulers()
+    {
+        Assert.Equal(0.1, new ConstantScheduler(0.1).LearningRate(17));
+        var time = new TimeBasedScheduler(0.1, 0.5);
+        Assert.Equal([0.1, 0.1, 0.1 / 1.5, 0.1 / 1.5 / 2], Enumerable.Range(0, 4).Select(time.LearningRate));
+        var step = new StepBasedScheduler(1.0, 0.5, 3);
+        Assert.Equal([1.0, 1.0, 0.5, 0.5, 0.5, 0.25], Enumerable.Range(0, 6).Select(step.LearningRate));
+        var multi = new MultiStepScheduler(1.0, [2, 4, 7], 0.1);
+        Assert.Equal([1.0, 1.0, 0.1, 0.1, 0.01, 0.01, 0.01, 0.001], Enumerable.Range(0, 8).Select(multi.LearningRate).Select(v => Math.Round(v, 12)));
+        Assert.Equal(0.5 * Math.Exp(-0.2 * 3), new ExponentialScheduler(0.5, 0.2).LearningRate(3));
+        Assert.Throws<ArgumentException>(() => new MultiStepScheduler(1, [5, 3], 0.1));
+        Assert.Equal("MultiStepLRScheduler(lr=1, milestones=[2, 4, 7], gamma=0.1)", multi.ToString());
+    }
+}

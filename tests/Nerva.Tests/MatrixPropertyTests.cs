@@ -144,9 +144,19 @@ public sealed class MatrixPropertyTests
             var C = TestData.Random(m, n, rng); // stale contents must be overwritten
             Product(A, B, C, ta, tb);
             TestData.AssertClose(TestData.NaiveProduct(A, B, ta, tb), C, 1e-13, $"op {op}, {m}×{k}·{k}×{n}");
+            // float32: the a-priori bound of a length-k dot product, |Ĉ − C| ≤ γ_k·(|A|·|B|), γ_k ≈ k·2⁻²⁴
+            // (the inputs are rounded to float first, which adds one more unit per product).
+            var Af = A.Convert<float>();
+            var Bf = B.Convert<float>();
             var Cf = new Matrix<float>(0, 0);
-            Product(A.Convert<float>(), B.Convert<float>(), Cf, ta, tb);
-            TestData.AssertClose(TestData.NaiveProduct(A, B, ta, tb), Cf.Convert<double>(), 1e-5, $"float op {op}");
+            Product(Af, Bf, Cf, ta, tb);
+            var exact = TestData.NaiveProduct(Af.Convert<double>(), Bf.Convert<double>(), ta, tb);
+            var bound = TestData.NaiveProduct(Apply(Math.Abs, A), Apply(Math.Abs, B), ta, tb);
+            double u = Math.Pow(2, -24);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.True(Math.Abs(Cf[i, j] - exact[i, j]) <= (k + 1) * u * bound[i, j] + 1e-30,
+                        $"float op {op}, {m}×{k}·{k}×{n}: C[{i},{j}] = {Cf[i, j]}, exact {exact[i, j]}, bound {(k + 1) * u * bound[i, j]:E2}");
         }, iter: 300);
     }
 

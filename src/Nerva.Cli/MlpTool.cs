@@ -1,0 +1,134 @@
+using System.Globalization;
+using Nerva.Data;
+using Nerva.Kernels;
+using Nerva.Layers;
+using Nerva.Schedulers;
+using Nerva.Specs;
+using Nerva.Training;
+
+namespace Nerva.Cli;
+
+/// <summary>What <c>mlp</c> does, in the original's order: data, network, weights, summary, training, results.</summary>
+internal static class MlpTool
+{
+    public static readonly string[] DatasetNames = ["fashion-mnist"];
+
+    public static double Run(MlpSettings s, TextWriter output)
+    {
+        if (s.Epochs < 0) throw new InvalidSpecException($"--epochs must be at least 0, got {s.Epochs}");
+        if (s.BatchSize < 1) throw new InvalidSpecException($"--batch-size must be at least 1, got {s.BatchSize}");
+        if (s.Threads is < 1) throw new InvalidSpecException($"--threads must be at least 1, got {s.Threads}");
+        if (s.Timer is not ("disabled" or "brief" or "full")) throw new InvalidSpecException($"--timer '{s.Timer}' (valid: disabled, brief, full)");
+        if (s.Prune is not null || s.Grow is not null) throw new InvalidSpecException("--prune and --grow need sparse layers, which this version does not have yet");
+        if (s.Threads is int threads) Parallelism.Threads = threads;
+        ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
+        var rng = new Rng(seed);
+
+        var data = LoadData(s, rng, output);
+        if (s.Normalize) data.Normalize();
+        if (s.SaveDataset is not null) data.Save(s.SaveDataset);
+
+        var mlp = BuildNetwork(s, rng);
+        if (s.LoadWeights is not null) WeightsFile.Load(mlp, s.LoadWeights);
+        if (s.SaveInitialWeights is not null) WeightsFile.Save(mlp, s.SaveInitialWeights);
+        var loss = SpecParser.Loss(s.Loss);
+        ILearningRateScheduler scheduler = s.LearningRateScheduler is null
+            ? new ConstantScheduler(s.LearningRate)
+            : SpecParser.Scheduler(s.LearningRateScheduler, s.LearningRate);
+
+        if (s.Verbose || s.Debug) output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}");
+        if (s.Info) PrintInfo(data, mlp, "before training", output);
+        output.WriteLine("=== Nerva.NET model ===");
+        output.WriteLine(mlp.ToString());
+        output.WriteLine($"loss = {loss}");
+        if (s.LearningRateScheduler is not null) output.WriteLine($"learning rate scheduler = {scheduler}");
+        output.WriteLine("layer densities: " + string.Join(", ", mlp.Layers.OfType<LinearLayer<float>>().Select(l => $"{l.W.Length}/{l.W.Length} (100%)")));
+        output.WriteLine();
+
+        var options = new TrainingOptions
+        {
+            Epochs = s.Epochs,
+            BatchSize = s.BatchSize,
+            Shuffle = !s.NoShuffle,
+            Statistics = !s.NoStatistics,
+            Clip = s.Clip,
+            Timer = s.Timer,
+            GradientStep = s.GradientStep,
+        };
+        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, output);
+        if (s.Preprocessed is not null)
+            sgd.EpochStarting += epoch =>
+            {
+                if (epoch > 0) sgd.Data = Preprocessed(s, epoch);
+            };
+        var (accuracy, _) = sgd.Train(data);
+        if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
+        if (s.Info) PrintInfo(data, mlp, "after training", output);
+        return accuracy;
+    }
+
+    private static Dataset LoadData(MlpSettings s, Rng rng, TextWriter output)
+    {
+        var sources = new[] { s.Cifar10, s.Mnist, s.Dataset, s.Idx, s.GenerateDataset, s.LoadDataset, s.Preprocessed }.Count(x => x is not null);
+        if (sources == 0) throw new InvalidSpecException("no data: give one of --dataset fashion-mnist, --idx DIR, --mnist DIR, --cifar10 DIR, --generate-dataset checkerboard|mini, --load-dataset FILE, --preprocessed DIR");
+        if (sources > 1) throw new InvalidSpecException("give only one data source (--dataset, --idx, --mnist, --cifar10, --generate-dataset, --load-dataset or --preprocessed)");
+        if (s.Cifar10 is not null) return ImageDatasets.LoadCifar10(s.Cifar10);
+        if (s.Mnist is not null) return ImageDatasets.LoadMnistNpz(Directory.Exists(s.Mnist) ? Path.Combine(s.Mnist, "mnist.npz") : s.Mnist);
+        if (s.Idx is not null) return ImageDatasets.LoadIdxDirectory(s.Idx);
+        if (s.GenerateDataset is not null) return GeneratedDatasets.Generate(s.GenerateDataset, s.DatasetSize, rng);
+        if (s.Preprocessed is not null) return Preprocessed(s, 0);
+        if (s.LoadDataset is not null)
+        {
+            output.WriteLine($"Loading dataset from file {s.LoadDataset}");
+            return Dataset.Load(s.LoadDataset);
+        }
+        if (s.Dataset != "fashion-mnist") throw new InvalidSpecException($"unknown dataset '{s.Dataset}' (valid: {string.Join(", ", DatasetNames)})");
+        if (!Directory.Exists(ImageDatasets.DebianFashionMnist))
+            throw new DataFormatException($"Fashion-MNIST is not in {ImageDatasets.DebianFashionMnist}: install it with 'apt-get install dataset-fashion-mnist', or pass --idx DIR with the four idx files");
+        return ImageDatasets.LoadIdxDirectory(ImageDatasets.DebianFashionMnist);
+    }
+
+    private static Dataset Preprocessed(MlpSettings s, int epoch)
+    {
+        string path = Path.Combine(s.Preprocessed!, $"epoch{epoch}.npz");
+        var data = Dataset.Load(path);
+        if (s.Normalize) data.Normalize();
+        return data;
+    }
+
+    private static MultilayerPerceptron<float> BuildNetwork(MlpSettings s, Rng rng)
+    {
+        if (s.Layers is null) throw new InvalidSpecException("--layers is required, e.g. --layers \"ReLU;ReLU;Linear\"");
+        if (s.LayerSizes is null) throw new InvalidSpecException("--layer-sizes is required, e.g. --layer-sizes \"784;256;10\"");
+        var layers = SpecParser.List(s.Layers);
+        var sizes = SpecParser.LayerSizes(s.LayerSizes);
+        int linear = layers.Count(l => l != "BatchNormalization");
+        var densities = SpecParser.Numbers("--densities", s.Densities, linear, s.OverallDensity, 0, 1);
+        if (densities.Any(d => d < 1)) throw new InvalidSpecException("densities below 1 need sparse layers, which this version does not have yet");
+        var dropouts = SpecParser.Numbers("--dropouts", s.Dropouts, linear, 0, 0, 0.999999);
+        var weights = SpecParser.List(s.LayerWeights).Select(SpecParser.Weights).ToArray();
+        var optimizers = SpecParser.List(s.Optimizers).Select(SpecParser.Optimizer).ToArray();
+        if (weights.Length == 0) throw new InvalidSpecException("--layer-weights is empty");
+        if (optimizers.Length == 0) throw new InvalidSpecException("--optimizers is empty");
+        return NetworkBuilder.Build(layers, sizes, dropouts, weights, optimizers, rng);
+    }
+
+    private static void PrintInfo(Dataset data, MultilayerPerceptron<float> mlp, string name, TextWriter output)
+    {
+        output.WriteLine($"Xtrain {data.Xtrain.Shape}, Ttrain {data.Ttrain.Shape}, Xtest {data.Xtest.Shape}, Ttest {data.Ttest.Shape}");
+        output.WriteLine("==================================");
+        output.WriteLine($" MLP {name}");
+        output.WriteLine("==================================");
+        int i = 0;
+        foreach (var layer in mlp.Layers)
+        {
+            i++;
+            output.WriteLine(layer.ToString());
+            foreach (var p in layer.Parameters)
+            {
+                double norm = Math.Sqrt(p.Value.AsSpan().ToArray().Sum(x => (double)x * x));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Name}{i} ({p.Value.Shape}) norm = {norm:F8}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using Nerva.Cli;
+using Nerva.Data;
+using Nerva.Specs;
+using Nerva.Training;
+
+return Mlp.Run(args, Console.Out, Console.Error);
+
+namespace Nerva.Cli
+{
+    /// <summary>The command line: options with the original's names, defaults and grammar.</summary>
+    public static class Mlp
+    {
+        public static int Run(string[] args, TextWriter output, TextWriter error)
+        {
+            var o = new
+            {
+                Seed = new Option<ulong?>("--seed") { Description = "seed of the one random generator (default: random, printed with --verbose)" },
+                Layers = new Option<string?>("--layers") { Description = "';'-separated layers: " + string.Join(", ", NetworkBuilder.LayerNames) },
+                LayerSizes = new Option<string?>("--layer-sizes") { Description = "sizes separated by ';' or ',', e.g. 784;256;10" },
+                Densities = new Option<string?>("--densities") { Description = "density per linear layer (1 = dense)" },
+                OverallDensity = new Option<double>("--overall-density") { DefaultValueFactory = _ => 1, Description = "overall density" },
+                Dropouts = new Option<string?>("--dropouts") { Description = "dropout rate per linear layer: the probability of dropping a weight" },
+                LayerWeights = new Option<string>("--layer-weights") { DefaultValueFactory = _ => "Xavier", Description = "initializer per linear layer: " + string.Join(", ", SpecParser.WeightNames) },
+                Optimizers = new Option<string>("--optimizers") { DefaultValueFactory = _ => "GradientDescent", Description = "optimizer per layer: " + string.Join(", ", SpecParser.OptimizerNames) },
+                LearningRate = new Option<double>("--learning-rate") { DefaultValueFactory = _ => 0.01, Description = "constant learning rate (the default lr of a scheduler)" },
+                Scheduler = new Option<string?>("--learning-rate-scheduler") { Description = string.Join(", ", SpecParser.SchedulerNames) },
+                Loss = new Option<string>("--loss") { DefaultValueFactory = _ => "SquaredError", Description = string.Join(", ", SpecParser.LossNames) },
+                Epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 100 },
+                BatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 1 },
+                NoShuffle = new Option<bool>("--no-shuffle"),
+                NoStatistics = new Option<bool>("--no-statistics"),
+                LoadWeights = new Option<string?>("--load-weights") { Description = "load W1, b1, … from an .npz before training" },
+                SaveWeights = new Option<string?>("--save-weights") { Description = "save the trained weights to an .npz" },
+                SaveInitialWeights = new Option<string?>("--save-initial-weights") { Description = "save the initial weights to an .npz" },
+                Dataset = new Option<string?>("--dataset") { Description = "a known dataset: fashion-mnist (Debian's dataset-fashion-mnist)" },
+                Idx = new Option<string?>("--idx") { Description = "directory with MNIST-format idx files (raw or .gz)" },
+                Cifar10 = new Option<string?>("--cifar10") { Description = "directory with cifar-10-batches-bin" },
+                Mnist = new Option<string?>("--mnist") { Description = "directory with mnist.npz" },
+                GenerateDataset = new Option<string?>("--generate-dataset") { Description = "checkerboard or mini" },
+                DatasetSize = new Option<int>("--dataset-size") { DefaultValueFactory = _ => 2000 },
+                LoadDataset = new Option<string?>("--load-dataset") { Description = ".npz with Xtrain, Ttrain, Xtest, Ttest" },
+                SaveDataset = new Option<string?>("--save-dataset"),
+                Normalize = new Option<bool>("--normalize") { Description = "standardise every feature with the training set's mean and deviation" },
+                Preprocessed = new Option<string?>("--preprocessed") { Description = "directory of epoch<k>.npz datasets, one per epoch" },
+                Precision = new Option<int>("--precision") { DefaultValueFactory = _ => 4 },
+                Info = new Option<bool>("--info"),
+                Timer = new Option<string>("--timer") { DefaultValueFactory = _ => "disabled", Description = "disabled, brief or full" },
+                Prune = new Option<string?>("--prune"),
+                Grow = new Option<string?>("--grow"),
+                GrowWeights = new Option<string>("--grow-weights") { DefaultValueFactory = _ => "Xavier" },
+                Computation = new Option<string>("--computation") { DefaultValueFactory = _ => "managed", Description = "accepted for compatibility; there is one managed backend" },
+                Clip = new Option<double>("--clip") { DefaultValueFactory = _ => 0 },
+                Threads = new Option<int?>("--threads") { Description = "threads for every kernel (default: all cores)" },
+                GradientStep = new Option<double>("--gradient-step") { DefaultValueFactory = _ => 0, Description = "check gradients of every batch with this finite-difference step" },
+                Verbose = new Option<bool>("--verbose", "-v"),
+                Debug = new Option<bool>("--debug", "-d") { Description = "verbose, and full exception details on errors" },
+            };
+            var root = new RootCommand("A tool for training multilayer perceptrons");
+            foreach (var property in o.GetType().GetProperties()) root.Options.Add((Option)property.GetValue(o)!);
+            root.SetAction(parse =>
+            {
+                var settings = new MlpSettings
+                {
+                    Seed = parse.GetValue(o.Seed),
+                    Layers = parse.GetValue(o.Layers),
+                    LayerSizes = parse.GetValue(o.LayerSizes),
+                    Densities = parse.GetValue(o.Densities),
+                    OverallDensity = parse.GetValue(o.OverallDensity),
+                    Dropouts = parse.GetValue(o.Dropouts),
+                    LayerWeights = parse.GetValue(o.LayerWeights)!,
+                    Optimizers = parse.GetValue(o.Optimizers)!,
+                    LearningRate = parse.GetValue(o.LearningRate),
+                    LearningRateScheduler = parse.GetValue(o.Scheduler),
+                    Loss = parse.GetValue(o.Loss)!,
+                    Epochs = parse.GetValue(o.Epochs),
+                    BatchSize = parse.GetValue(o.BatchSize),
+                    NoShuffle = parse.GetValue(o.NoShuffle),
+                    NoStatistics = parse.GetValue(o.NoStatistics),
+                    LoadWeights = parse.GetValue(o.LoadWeights),
+                    SaveWeights = parse.GetValue(o.SaveWeights),
+                    SaveInitialWeights = parse.GetValue(o.SaveInitialWeights),
+                    Dataset = parse.GetValue(o.Dataset),
+                    Idx = parse.GetValue(o.Idx),
+                    Cifar10 = parse.GetValue(o.Cifar10),
+                    Mnist = parse.GetValue(o.Mnist),
+                    GenerateDataset = parse.GetValue(o.GenerateDataset),
+                    DatasetSize = parse.GetValue(o.DatasetSize),
+                    LoadDataset = parse.GetValue(o.LoadDataset),
+                    SaveDataset = parse.GetValue(o.SaveDataset),
+                    Normalize = parse.GetValue(o.Normalize),
+                    Preprocessed = parse.GetValue(o.Preprocessed),
+                    Precision = parse.GetValue(o.Precision),
+                    Info = parse.GetValue(o.Info),
+                    Timer = parse.GetValue(o.Timer)!,
+                    Prune = parse.GetValue(o.Prune),
+                    Grow = parse.GetValue(o.Grow),
+                    GrowWeights = parse.GetValue(o.GrowWeights)!,
+                    Computation = parse.GetValue(o.Computation)!,
+                    Clip = parse.GetValue(o.Clip),
+                    Threads = parse.GetValue(o.Threads),
+                    GradientStep = parse.GetValue(o.GradientStep),
+                    Verbose = parse.GetValue(o.Verbose),
+                    Debug = parse.GetValue(o.Debug),
+                };
+                if (settings.Verbose || settings.Debug) output.WriteLine("mlp " + string.Join(' ', args.Select(Quote)));
+                try
+                {
+                    MlpTool.Run(settings, output);
+                    return 0;
+                }
+                catch (Exception e) when (e is InvalidSpecException or DataFormatException or IOException or TrainingDivergedException or ArgumentException or UnauthorizedAccessException)
+                {
+                    error.WriteLine($"error: {e.Message}");
+                    if (settings.Debug) error.WriteLine(e);
+                    return 1;
+                }
+            });
+            return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        }
+
+        private static string Quote(string arg) => arg.Any(c => char.IsWhiteSpace(c) || c is ';' or '(' or ')' or '|') ? $"\"{arg}\"" : arg;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Numerics;
+
+namespace Nerva.Data;
+
+/// <summary>
+/// A classification dataset in row layout: inputs X (one example per row) and one-hot targets T, for
+/// training and testing.
+/// </summary>
+public sealed class Dataset
+{
+    public Dataset(Matrix<float> Xtrain, Matrix<float> Ttrain, Matrix<float> Xtest, Matrix<float> Ttest)
+    {
+        if (Xtrain.Rows != Ttrain.Rows) throw new DataFormatException($"Xtrain has {Xtrain.Rows} rows but Ttrain has {Ttrain.Rows}");
+        if (Xtest.Rows != Ttest.Rows) throw new DataFormatException($"Xtest has {Xtest.Rows} rows but Ttest has {Ttest.Rows}");
+        if (Xtrain.Cols != Xtest.Cols) throw new DataFormatException($"training inputs have {Xtrain.Cols} features but test inputs have {Xtest.Cols}");
+        if (Ttrain.Cols != Ttest.Cols) throw new DataFormatException($"training targets have {Ttrain.Cols} classes but test targets have {Ttest.Cols}");
+        if (Xtrain.Rows == 0) throw new DataFormatException("the training set is empty");
+        CheckFinite(Xtrain, "Xtrain");
+        CheckFinite(Xtest, "Xtest");
+        this.Xtrain = Xtrain;
+        this.Ttrain = Ttrain;
+        this.Xtest = Xtest;
+        this.Ttest = Ttest;
+    }
+
+    public Matrix<float> Xtrain { get; }
+    public Matrix<float> Ttrain { get; }
+    public Matrix<float> Xtest { get; }
+    public Matrix<float> Ttest { get; }
+
+    public int Features => Xtrain.Cols;
+
+    public int Classes => Ttrain.Cols;
+
+    /// <summary>A dataset from integer class labels; <paramref name="classes"/> defaults to max(label) + 1 over both sets.</summary>
+    public static Dataset FromLabels(Matrix<float> Xtrain, long[] train, Matrix<float> Xtest, long[] test, int? classes = null)
+    {
+        int k = classes ?? (int)Math.Max(train.DefaultIfEmpty(0).Max(), test.DefaultIfEmpty(0).Max()) + 1;
+        return new Dataset(Xtrain, OneHot(train, k, "training"), Xtest, OneHot(test, k, "test"));
+    }
+
+    /// <summary>Row i has a 1 in column labels[i].</summary>
+    public static Matrix<float> OneHot(long[] labels, int classes, string what)
+    {
+        var T = new Matrix<float>(labels.Length, classes);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] < 0 || labels[i] >= classes)
+                throw new DataFormatException($"{what} label {labels[i]} at index {i} is out of range: valid labels are 0..{classes - 1}");
+            T[i, (int)labels[i]] = 1;
+        }
+        return T;
+    }
+
+    /// <summary>The class of every row: the column of its first maximum.</summary>
+    public static long[] Labels(Matrix<float> T)
+    {
+        var labels = new long[T.Rows];
+        for (int i = 0; i < T.Rows; i++) labels[i] = ArgMax(T.Row(i));
+        return labels;
+    }
+
+    /// <summary>The index of the first maximum (the accuracy rule of the original).</summary>
+    public static int ArgMax<T>(ReadOnlySpan<T> row) where T : IFloatingPointIeee754<T>
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++)
+            if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    /// <summary>Standardises every feature to mean 0 and variance 1 with the training set's statistics.</summary>
+    public void Normalize()
+    {
+        var mean = MatrixOperations.ColumnsMean(Xtrain.Convert<double>());
+        var variance = new double[Features];
+        for (int i = 0; i < Xtrain.Rows; i++)
+        {
+            var row = Xtrain.Row(i);
+            for (int j = 0; j < Features; j++) variance[j] += (row[j] - mean[0, j]) * (row[j] - mean[0, j]);
+        }
+        var scale = variance.Select(v => v == 0 ? 1.0 : 1 / Math.Sqrt(v / Xtrain.Rows)).ToArray();
+        foreach (var X in new[] { Xtrain, Xtest })
+            for (int i = 0; i < X.Rows; i++)
+            {
+                var row = X.Row(i);
+                for (int j = 0; j < Features; j++) row[j] = (float)((row[j] - mean[0, j]) * scale[j]);
+            }
+    }
+
+    /// <summary>Saves as .npz with keys Xtrain, Ttrain, Xtest, Ttest (labels as int64), the original's layout.</summary>
+    public void Save(string path) => Npz.Write(path,
+    [
+        new("Xtrain", NpyArray.FromFloats(Xtrain.AsSpan().ToArray(), Xtrain.Rows, Xtrain.Cols)),
+        new("Ttrain", NpyArray.FromInt64(Labels(Ttrain), Ttrain.Rows)),
+        new("Xtest", NpyArray.FromFloats(Xtest.AsSpan().ToArray(), Xtest.Rows, Xtest.Cols)),
+        new("Ttest", NpyArray.FromInt64(Labels(Ttest), Ttest.Rows)),
+    ]);
+
+    /// <summary>Loads an .npz dataset with keys Xtrain, Ttrain, Xtest, Ttest (labels as integers, or one-hot rows).</summary>
+    public static Dataset Load(string path)
+    {
+        var arrays = Npz.Read(path);
+        var Xtrain = arrays.Get("Xtrain", path).ToMatrix<float>();
+        var Xtest = arrays.Get("Xtest", path).ToMatrix<float>();
+        var train = arrays.Get("Ttrain", path);
+        var test = arrays.Get("Ttest", path);
+        if (train.Shape.Length == 2 && train.Shape[1] > 1) return new Dataset(Xtrain, train.ToMatrix<float>(), Xtest, test.ToMatrix<float>());
+        return FromLabels(Xtrain, train.ToInt64(), Xtest, test.ToInt64());
+    }
+
+    private static void CheckFinite(Matrix<float> X, string name)
+    {
+        var x = X.AsSpan();
+        for (int k = 0; k < x.Length; k++)
+            if (!float.IsFinite(x[k])) throw new DataFormatException($"{name} contains {x[k]} at row {k / X.Cols}, column {k % X.Cols}");
+    }
+}

@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Nerva.Data;
+
+/// <summary>
+/// The image datasets: MNIST-format idx files (MNIST, Fashion-MNIST; raw or .gz), <c>mnist.npz</c> and
+/// CIFAR-10 binary batches. Pixels v ∈ 0..255 become 2(v/255 − 0.5) ∈ [−1, 1], as in the original.
+/// </summary>
+public static class ImageDatasets
+{
+    /// <summary>Where Debian's dataset-fashion-mnist package puts the files.</summary>
+    public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Reads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-… from a directory (each raw or .gz).</summary>
+    public static Dataset LoadIdxDirectory(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new DataFormatException($"{directory}: directory not found");
+        var trainImages = Task.Run(() => ReadIdx(Find(directory, "train-images-idx3-ubyte"), 3));
+        var testImages = Task.Run(() => ReadIdx(Find(directory, "t10k-images-idx3-ubyte"), 3));
+        var trainLabels = ReadIdx(Find(directory, "train-labels-idx1-ubyte"), 1);
+        var testLabels = ReadIdx(Find(directory, "t10k-labels-idx1-ubyte"), 1);
+        var Xtrain = Pixels(trainImages.GetAwaiter().GetResult());
+        var Xtest = Pixels(testImages.GetAwaiter().GetResult());
+        if (Xtrain.Rows != trainLabels.Count) throw new DataFormatException($"{directory}: {Xtrain.Rows} training images but {trainLabels.Count} labels");
+        if (Xtest.Rows != testLabels.Count) throw new DataFormatException($"{directory}: {Xtest.Rows} test images but {testLabels.Count} labels");
+        return Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10);
+    }
+
+    /// <summary>Reads <c>mnist.npz</c> with keys x_train, y_train, x_test, y_test (images are flattened).</summary>
+    public static Dataset LoadMnistNpz(string path)
+    {
+        var arrays = Npz.Read(path);
+        var Xtrain = Scale(arrays.Get("x_train", path).ToMatrix<float>());
+        var Xtest = Scale(arrays.Get("x_test", path).ToMatrix<float>());
+        return Dataset.FromLabels(Xtrain, arrays.Get("y_train", path).ToInt64(), Xtest, arrays.Get("y_test", path).ToInt64(), classes: 10);
+    }
+
+    /// <summary>
+    /// Reads CIFAR-10's binary version from <c>&lt;directory&gt;/cifar-10-batches-bin</c> (or the directory
+    /// itself): data_batch_1..5.bin and test_batch.bin, 10000 records of 1 + 3072 bytes each. Pixels are
+    /// interleaved to HWC order (R1 G1 B1 R2 …) as in the original.
+    /// </summary>
+    public static Dataset LoadCifar10(string directory) => LoadCifar10(directory, 10000);
+
+    /// <summary>CIFAR-10 with <paramref name="records"/> records per batch file (10000; tests use fewer).</summary>
+    internal static Dataset LoadCifar10(string directory, int records)
+    {
+        string folder = Directory.Exists(Path.Combine(directory, "cifar-10-batches-bin")) ? Path.Combine(directory, "cifar-10-batches-bin") : directory;
+        var train = Enumerable.Range(1, 5).Select(i => ReadCifarBatch(Path.Combine(folder, $"data_batch_{i}.bin"), records)).ToArray();
+        var test = ReadCifarBatch(Path.Combine(folder, "test_batch.bin"), records);
+        var Xtrain = new Matrix<float>(5 * records, 3072);
+        var labels = new long[5 * records];
+        for (int b = 0; b < 5; b++)
+        {
+            train[b].X.AsSpan().CopyTo(Xtrain.AsSpan()[(b * records * 3072)..]);
+            train[b].Labels.CopyTo(labels, b * records);
+        }
+        return Dataset.FromLabels(Xtrain, labels, test.X, test.Labels, classes: 10);
+    }
+
+    private static (Matrix<float> X, long[] Labels) ReadCifarBatch(string path, int records)
+    {
+        if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found (expected the CIFAR-10 binary version)");
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length != records * 3073) throw new DataFormatException($"{path}: expected {records * 3073} bytes ({records} records of 3073), found {bytes.Length}");
+        var X = new Matrix<float>(records, 3072);
+        var labels = new long[records];
+        for (int i = 0; i < records; i++)
+        {
+            int offset = i * 3073;
+            labels[i] = bytes[offset];
+            if (labels[i] > 9) throw new DataFormatException($"{path}: label {labels[i]} of record {i} is out of range: valid labels are 0..9");
+            var row = X.Row(i);
+            for (int j = 0; j < 3072; j++) row[3 * (j % 1024) + j / 1024] = ToUnit(bytes[offset + 1 + j]);
+        }
+        return (X, labels);
+    }
+
+    private static string Find(string directory, string name)
+    {
+        foreach (string candidate in new[] { name, name + ".gz", name.Replace("-idx", ".idx", StringComparison.Ordinal), name.Replace("-idx", ".idx", StringComparison.Ordinal) + ".gz" })
+        {
+            string path = Path.Combine(directory, candidate);
+            if (File.Exists(path)) return path;
+        }
+        throw new DataFormatException($"{directory}: {name} (or {name}.gz) not found");
+    }
+
+    private sealed record Idx(int Count, int Size, byte[] Data);
+
+    /// <summary>Reads an idx file of unsigned bytes with the given number of dimensions.</summary>
+    private static Idx ReadIdx(string path, int dimensions)
+    {
+        byte[] bytes;
+        try
+        {
+            using var file = File.OpenRead(path);
+            using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var memory = new MemoryStream();
+            stream.CopyTo(memory);
+            bytes = memory.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException($"{path}: corrupt gzip data ({e.Message})", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new DataFormatException($"{path}: truncated gzip data", e);
+        }
+        int headerSize = 4 + 4 * dimensions;
+        if (bytes.Length < headerSize) throw new DataFormatException($"{path}: truncated idx header ({bytes.Length} bytes)");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(bytes);
+        int expected = 0x0800 | dimensions;
+        if (magic != expected) throw new DataFormatException($"{path}: wrong magic number 0x{magic:X8}, expected 0x{expected:X8} (unsigned bytes, {dimensions} dimensions)");
+        var sizes = Enumerable.Range(0, dimensions).Select(d => BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * d))).ToArray();
+        if (sizes.Any(s => s < 0)) throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)}");
+        long size = sizes.Skip(1).Aggregate(1L, (a, b) => a * b);
+        long needed = headerSize + sizes[0] * size;
+        if (bytes.Length < needed) throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed} bytes, the file has {bytes.Length}");
+        return new Idx(sizes[0], (int)size, bytes[headerSize..(int)needed]);
+    }
+
+    private static Matrix<float> Pixels(Idx images)
+    {
+        var X = new Matrix<float>(images.Count, images.Size);
+        var x = X.AsSpan();
+        for (int k = 0; k < x.Length; k++) x[k] = ToUnit(images.Data[k]);
+        return X;
+    }
+
+    private static long[] Labels(Idx labels) => [.. labels.Data.Select(b => (long)b)];
+
+    private static Matrix<float> Scale(Matrix<float> X)
+    {
+        var x = X.AsSpan();
+        for (int k = 0; k < x.Length; k++) x[k] = 2 * (x[k] / 255f - 0.5f);
+        return X;
+    }
+
+    private static float ToUnit(byte v) => 2 * (v / 255f - 0.5f);
+}

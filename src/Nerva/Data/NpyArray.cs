@@ -1,0 +1,298 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Nerva.Data;
+
+/// <summary>
+/// One NumPy array in the <c>.npy</c> format (versions 1.0, 2.0 and 3.0): its dtype, shape and raw bytes.
+/// Supported dtypes: f4, f8, u1, i1, i4, i8, little or big endian, C or Fortran order. Pickled object
+/// arrays are refused. Writing uses little-endian C order and format 1.0 (2.0 for very long headers).
+/// </summary>
+public sealed partial class NpyArray
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+    private const string Supported = "f4, f8, u1, i1, i4, i8";
+
+    private NpyArray(char kind, int size, bool bigEndian, bool fortranOrder, int[] shape, byte[] data)
+    {
+        Kind = kind;
+        ItemSize = size;
+        BigEndian = bigEndian;
+        FortranOrder = fortranOrder;
+        Shape = shape;
+        Data = data;
+    }
+
+    /// <summary>'f' (float), 'u' (unsigned) or 'i' (signed integer).</summary>
+    public char Kind { get; }
+
+    /// <summary>Bytes per element.</summary>
+    public int ItemSize { get; }
+
+    public bool BigEndian { get; }
+
+    public bool FortranOrder { get; }
+
+    public int[] Shape { get; }
+
+    /// <summary>The elements as stored.</summary>
+    public byte[] Data { get; }
+
+    /// <summary>The number of elements.</summary>
+    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>The dtype in NumPy's notation, e.g. "&lt;f4".</summary>
+    public string Descr => $"{(ItemSize == 1 ? '|' : BigEndian ? '>' : '<')}{Kind}{ItemSize}";
+
+    public static NpyArray FromFloats(float[] values, params int[] shape) => Create('f', 4, shape, values, (span, v) => BinaryPrimitives.WriteSingleLittleEndian(span, v));
+
+    public static NpyArray FromDoubles(double[] values, params int[] shape) => Create('f', 8, shape, values, (span, v) => BinaryPrimitives.WriteDoubleLittleEndian(span, v));
+
+    public static NpyArray FromInt64(long[] values, params int[] shape) => Create('i', 8, shape, values, (span, v) => BinaryPrimitives.WriteInt64LittleEndian(span, v));
+
+    public static NpyArray FromBytes(byte[] values, params int[] shape) => Create('u', 1, shape, values, (span, v) => span[0] = v);
+
+    /// <summary>The elements in C (row-major) order, converted to double.</summary>
+    public double[] ToDoubles()
+    {
+        var result = new double[Count];
+        for (long k = 0; k < result.Length; k++) result[k] = Element(StorageIndex(k));
+        return result;
+    }
+
+    /// <summary>The elements in C order, converted to float.</summary>
+    public float[] ToFloats()
+    {
+        var result = new float[Count];
+        if (Kind == 'f' && ItemSize == 4 && !BigEndian && !FortranOrder)
+        {
+            Buffer.BlockCopy(Data, 0, result, 0, Data.Length);
+            return result;
+        }
+        for (long k = 0; k < result.Length; k++) result[k] = (float)Element(StorageIndex(k));
+        return result;
+    }
+
+    /// <summary>The elements in C order as integers; floats must hold whole numbers.</summary>
+    public long[] ToInt64()
+    {
+        var result = new long[Count];
+        for (long k = 0; k < result.Length; k++)
+        {
+            double v = Element(StorageIndex(k));
+            if (v != Math.Floor(v) || double.IsInfinity(v)) throw new DataFormatException($"expected integer labels, found {v.ToString(CultureInfo.InvariantCulture)}");
+            result[k] = Kind == 'i' && ItemSize == 8 ? ReadInt64(StorageIndex(k)) : (long)v;
+        }
+        return result;
+    }
+
+    /// <summary>The array as a rows × cols matrix: a 2-D array as it is, or the first axis by the product of the others.</summary>
+    public Matrix<T> ToMatrix<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (Shape.Length == 0) throw new DataFormatException("expected an array with at least one dimension, got a scalar");
+        int rows = Shape[0];
+        long cols = Shape.Length == 1 ? 1 : Count / Math.Max(rows, 1);
+        if (cols > int.MaxValue) throw new DataFormatException($"array of shape ({string.Join(", ", Shape)}) is too large");
+        var result = new Matrix<T>(rows, (int)cols);
+        var target = result.AsSpan();
+        if (typeof(T) == typeof(float))
+        {
+            var floats = ToFloats();
+            for (int k = 0; k < target.Length; k++) target[k] = T.CreateTruncating(floats[k]);
+        }
+        else
+        {
+            for (int k = 0; k < target.Length; k++) target[k] = T.CreateTruncating(Element(StorageIndex(k)));
+        }
+        return result;
+    }
+
+    /// <summary>Reads one array; the message of a failure names the problem.</summary>
+    public static NpyArray Read(Stream stream, string name = "array")
+    {
+        Span<byte> prefix = stackalloc byte[10];
+        if (ReadFully(stream, prefix) < 10 || !prefix[..6].SequenceEqual(Magic))
+            throw new DataFormatException($"{name}: not a .npy array (missing the \\x93NUMPY magic)");
+        int major = prefix[6];
+        int headerLength;
+        switch (major)
+        {
+            case 1:
+                headerLength = BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..]);
+                break;
+            case 2 or 3:
+                Span<byte> extra = stackalloc byte[2];
+                if (ReadFully(stream, extra) < 2) throw new DataFormatException($"{name}: truncated .npy header");
+                headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian([prefix[8], prefix[9], extra[0], extra[1]]);
+                break;
+            default:
+                throw new DataFormatException($"{name}: .npy format version {major}.{prefix[7]} is not supported (valid: 1.0, 2.0, 3.0)");
+        }
+        if (headerLength <= 0 || headerLength > 1 << 20) throw new DataFormatException($"{name}: corrupt .npy header length {headerLength}");
+        var headerBytes = new byte[headerLength];
+        if (ReadFully(stream, headerBytes) < headerLength) throw new DataFormatException($"{name}: truncated .npy header");
+        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
+        var (kind, size, bigEndian) = ParseDescr(header, name);
+        bool fortran = ParseFortranOrder(header, name);
+        int[] shape = ParseShape(header, name);
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        long bytes = count * size;
+        if (bytes > Array.MaxLength) throw new DataFormatException($"{name}: array of shape ({string.Join(", ", shape)}) is too large");
+        var data = new byte[bytes];
+        int read = ReadFully(stream, data);
+        if (read < bytes) throw new DataFormatException($"{name}: truncated data: expected {bytes} bytes for shape ({string.Join(", ", shape)}) of {DescrText(kind, size)}, found {read}");
+        return new NpyArray(kind, size, bigEndian, fortran, shape, data);
+    }
+
+    /// <summary>Writes the array as .npy (little-endian, C order).</summary>
+    public void Write(Stream stream)
+    {
+        var array = FortranOrder || (BigEndian && ItemSize > 1) ? Normalized() : this;
+        string shape = array.Shape.Length == 1 ? $"({array.Shape[0]},)" : $"({string.Join(", ", array.Shape)})";
+        string dict = $"{{'descr': '{array.Descr}', 'fortran_order': False, 'shape': {shape}, }}";
+        int major = dict.Length + 11 > ushort.MaxValue ? 2 : 1;
+        int preamble = major == 1 ? 10 : 12;
+        int padded = (preamble + dict.Length + 1 + 63) / 64 * 64;
+        string header = dict + new string(' ', padded - preamble - dict.Length - 1) + "\n";
+        stream.Write(Magic);
+        stream.Write([(byte)major, 0]);
+        Span<byte> length = stackalloc byte[4];
+        if (major == 1)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+            stream.Write(length[..2]);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)header.Length);
+            stream.Write(length);
+        }
+        stream.Write(Encoding.Latin1.GetBytes(header));
+        stream.Write(array.Data);
+    }
+
+    private NpyArray Normalized()
+    {
+        var data = new byte[Data.Length];
+        for (long k = 0; k < Count; k++)
+        {
+            long source = StorageIndex(k) * ItemSize;
+            for (int b = 0; b < ItemSize; b++) data[k * ItemSize + b] = Data[source + (BigEndian ? ItemSize - 1 - b : b)];
+        }
+        return new NpyArray(Kind, ItemSize, false, false, Shape, data);
+    }
+
+    // Where element k (in C order) sits in the storage.
+    private long StorageIndex(long k)
+    {
+        if (!FortranOrder || Shape.Length < 2) return k;
+        long index = 0, stride = 1;
+        var coordinates = new long[Shape.Length];
+        for (int axis = Shape.Length - 1; axis >= 0; axis--)
+        {
+            coordinates[axis] = k % Shape[axis];
+            k /= Shape[axis];
+        }
+        for (int axis = 0; axis < Shape.Length; axis++)
+        {
+            index += coordinates[axis] * stride;
+            stride *= Shape[axis];
+        }
+        return index;
+    }
+
+    private double Element(long index)
+    {
+        var bytes = Data.AsSpan((int)(index * ItemSize), ItemSize);
+        return (Kind, ItemSize) switch
+        {
+            ('f', 4) => BigEndian ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes),
+            ('f', 8) => BigEndian ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes),
+            ('u', 1) => bytes[0],
+            ('i', 1) => (sbyte)bytes[0],
+            ('i', 4) => BigEndian ? BinaryPrimitives.ReadInt32BigEndian(bytes) : BinaryPrimitives.ReadInt32LittleEndian(bytes),
+            _ => ReadInt64(index),
+        };
+    }
+
+    private long ReadInt64(long index)
+    {
+        var bytes = Data.AsSpan((int)(index * ItemSize), ItemSize);
+        return BigEndian ? BinaryPrimitives.ReadInt64BigEndian(bytes) : BinaryPrimitives.ReadInt64LittleEndian(bytes);
+    }
+
+    private static NpyArray Create<TValue>(char kind, int size, int[] shape, TValue[] values, SpanWriter<TValue> write)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        if (count != values.Length) throw new ArgumentException($"shape ({string.Join(", ", shape)}) holds {count} elements, got {values.Length}");
+        var data = new byte[values.Length * size];
+        for (int k = 0; k < values.Length; k++) write(data.AsSpan(k * size, size), values[k]);
+        return new NpyArray(kind, size, false, false, [.. shape], data);
+    }
+
+    private delegate void SpanWriter<in TValue>(Span<byte> span, TValue value);
+
+    private static (char kind, int size, bool bigEndian) ParseDescr(string header, string name)
+    {
+        var match = DescrPattern().Match(header);
+        if (!match.Success) throw new DataFormatException($"{name}: .npy header has no 'descr'");
+        string descr = match.Groups[1].Value;
+        if (descr.Contains('O', StringComparison.Ordinal))
+            throw new DataFormatException($"{name}: dtype '{descr}' holds pickled Python objects, which are refused (valid dtypes: {Supported})");
+        var dtype = DtypePattern().Match(descr);
+        if (!dtype.Success) throw new DataFormatException($"{name}: dtype '{descr}' is not supported (valid dtypes: {Supported})");
+        char kind = dtype.Groups[2].Value[0];
+        int size = int.Parse(dtype.Groups[3].Value, CultureInfo.InvariantCulture);
+        bool ok = (kind, size) is ('f', 4) or ('f', 8) or ('u', 1) or ('i', 1) or ('i', 4) or ('i', 8);
+        if (!ok) throw new DataFormatException($"{name}: dtype '{descr}' is not supported (valid dtypes: {Supported})");
+        bool bigEndian = dtype.Groups[1].Value == ">" || (dtype.Groups[1].Value == "=" && !BitConverter.IsLittleEndian);
+        return (kind, size, bigEndian);
+    }
+
+    private static string DescrText(char kind, int size) => $"{kind}{size}";
+
+    private static bool ParseFortranOrder(string header, string name)
+    {
+        var match = FortranPattern().Match(header);
+        if (!match.Success) throw new DataFormatException($"{name}: .npy header has no 'fortran_order'");
+        return match.Groups[1].Value == "True";
+    }
+
+    private static int[] ParseShape(string header, string name)
+    {
+        var match = ShapePattern().Match(header);
+        if (!match.Success) throw new DataFormatException($"{name}: .npy header has no 'shape'");
+        var parts = match.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                throw new DataFormatException($"{name}: corrupt shape '({match.Groups[1].Value})' in the .npy header");
+        return shape;
+    }
+
+    private static int ReadFully(Stream stream, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = stream.Read(buffer[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
+    }
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
+    private static partial Regex DescrPattern();
+
+    [GeneratedRegex(@"^([<>|=]?)([fiu])(\d+)$")]
+    private static partial Regex DtypePattern();
+
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
+    private static partial Regex FortranPattern();
+
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
+    private static partial Regex ShapePattern();
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using Nerva.Data;
+using Nerva.Losses;
+using Nerva.Optimizers;
+using Nerva.Schedulers;
+
+namespace Nerva.Training;
+
+/// <summary>
+/// Mini-batch stochastic gradient descent, the original's <c>stochastic_gradient_descent_algorithm</c>:
+/// <code>
+/// statistics before training                                       ("epoch   0 …")
+/// for every epoch:
+///     lr = scheduler(epoch); epoch hooks (data reload, prune/grow); clip
+///     shuffle the training indices (unless --no-shuffle)
+///     for every batch, the last partial one included:
+///         renew dropout masks; Y = feedforward(X)
+///         DY = ∇_Y loss(Y, T) / N                                   (N = rows of this batch)
+///         backpropagate(Y, DY); optimize(lr)
+///     statistics in evaluation mode                                 ("epoch   e lr: … time: …s")
+/// </code>
+/// A loss or gradient that is not finite stops training with the epoch and batch in the message.
+/// </summary>
+public sealed class StochasticGradientDescent(
+    MultilayerPerceptron<float> mlp, ILossFunction loss, ILearningRateScheduler scheduler, TrainingOptions options, Rng rng, TextWriter output)
+{
+    private readonly Matrix<float> _X = new(0, 0);
+    private readonly Matrix<float> _T = new(0, 0);
+    private readonly Matrix<float> _Y = new(0, 0);
+    private readonly Matrix<float> _DY = new(0, 0);
+    private readonly Dictionary<string, (double Seconds, int Calls)> _timings = [];
+
+    /// <summary>Called at the start of every epoch with its index, after the learning rate is set.</summary>
+    public event Action<int>? EpochStarting;
+
+    /// <summary>The data; an <see cref="EpochStarting"/> handler may replace it (preprocessed epochs).</summary>
+    public Dataset? Data { get; set; }
+
+    /// <summary>The learning rate of the current epoch.</summary>
+    public double LearningRate { get; private set; }
+
+    /// <summary>Trains for the configured epochs and returns the final test accuracy and the summed epoch times.</summary>
+    public (double TestAccuracy, double Seconds) Train(Dataset data)
+    {
+        Data = data;
+        CheckShapes(data);
+        LearningRate = scheduler.LearningRate(0);
+        double accuracy = options.Statistics ? PrintStatistics(0, 0) : double.NaN;
+        double total = 0;
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            LearningRate = scheduler.LearningRate(epoch);
+            EpochStarting?.Invoke(epoch);
+            CheckShapes(Data!);
+            if (epoch > 0 && options.Clip > 0) Clip(options.Clip);
+            long start = Stopwatch.GetTimestamp();
+            TrainEpoch(epoch + 1, Data!);
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            total += seconds;
+            if (options.Statistics) accuracy = PrintStatistics(epoch + 1, seconds);
+            else output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {options.Epochs} epochs: {total:F8}s"));
+        if (options.Timer != "disabled") PrintTimings();
+        return (accuracy, total);
+    }
+
+    private void TrainEpoch(int epoch, Dataset data)
+    {
+        int N = data.Xtrain.Rows, batchSize = options.BatchSize;
+        var indices = Indices(N);
+        if (options.Shuffle) rng.Shuffle(indices.AsSpan());
+        mlp.IsTraining = true;
+        var eta = (float)LearningRate;
+        for (int start = 0, batch = 1; start < N; start += batchSize, batch++)
+        {
+            int n = Math.Min(batchSize, N - start);
+            Gather(data.Xtrain, indices, start, n, _X);
+            Gather(data.Ttrain, indices, start, n, _T);
+            mlp.RenewDropoutMasks(rng);
+            long t = Now();
+            mlp.Feedforward(_X, _Y);
+            Record("feedforward", t);
+            loss.Gradient(_Y, _T, _DY);
+            double value = loss.Value(_Y, _T);
+            if (!double.IsFinite(value) || !AllFinite(_DY))
+                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                    $"the loss became {(double.IsFinite(value) ? "finite but its gradient did not" : value.ToString(CultureInfo.InvariantCulture))} in epoch {epoch}, batch {batch}; lower the learning rate (now {LearningRate})"));
+            // DY = ∇_Y loss / N
+            var dy = _DY.AsSpan();
+            float scale = 1f / n;
+            for (int k = 0; k < dy.Length; k++) dy[k] *= scale;
+            t = Now();
+            mlp.Backpropagate(_Y, _DY);
+            Record("backpropagate", t);
+            if (options.GradientStep > 0) GradientCheck.Run(mlp, loss, _X, _T, options.GradientStep, output, $"epoch {epoch} batch {batch}");
+            t = Now();
+            mlp.Optimize(eta);
+            Record("optimize", t);
+        }
+    }
+
+    /// <summary>Loss (average over the training set) and accuracies, in evaluation mode; prints the epoch line.</summary>
+    private double PrintStatistics(int epoch, double seconds)
+    {
+        var data = Data!;
+        mlp.IsTraining = false;
+        var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain);
+        var (_, testAccuracy) = Evaluate(data.Xtest, data.Ttest);
+        mlp.IsTraining = true;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {epoch,3} lr: {LearningRate:F8}  loss: {trainLoss:F8}  train accuracy: {trainAccuracy:F8}  test accuracy: {testAccuracy:F8} time: {seconds:F8}s"));
+        return testAccuracy;
+    }
+
+    /// <summary>(loss summed over X / rows, accuracy) in batches of the batch size.</summary>
+    public (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T)
+    {
+        if (X.Rows == 0) return (0, 0);
+        double sum = 0;
+        int correct = 0;
+        var indices = Indices(X.Rows);
+        for (int start = 0; start < X.Rows; start += options.BatchSize)
+        {
+            int n = Math.Min(options.BatchSize, X.Rows - start);
+            Gather(X, indices, start, n, _X);
+            Gather(T, indices, start, n, _T);
+            mlp.Feedforward(_X, _Y);
+            sum += loss.Value(_Y, _T);
+            for (int i = 0; i < n; i++)
+                if (Dataset.ArgMax<float>(_Y.Row(i)) == Dataset.ArgMax<float>(_T.Row(i))) correct++;
+        }
+        return (sum / X.Rows, correct / (double)X.Rows);
+    }
+
+    private void CheckShapes(Dataset data)
+    {
+        if (data.Features != mlp.InputSize)
+            throw new ArgumentException($"the inputs have {data.Features} features but the network's first layer takes {mlp.InputSize}");
+        if (data.Classes != mlp.OutputSize)
+            throw new ArgumentException($"the targets have {data.Classes} classes but the network's last layer gives {mlp.OutputSize} outputs");
+    }
+
+    private void Clip(double epsilon)
+    {
+        float e = (float)epsilon;
+        foreach (var parameter in mlp.Layers.SelectMany(layer => layer.Parameters))
+        {
+            ZeroSmall(parameter.Value.AsSpan(), e);
+            if (parameter.Optimizer is IHasDelta<float> momentum) ZeroSmall(momentum.Delta.AsSpan(), e);
+        }
+    }
+
+    private static void ZeroSmall(Span<float> values, float epsilon)
+    {
+        for (int k = 0; k < values.Length; k++)
+            if (MathF.Abs(values[k]) < epsilon) values[k] = 0;
+    }
+
+    private int[] _indices = [];
+
+    private int[] Indices(int n)
+    {
+        if (_indices.Length != n) _indices = new int[n];
+        for (int i = 0; i < n; i++) _indices[i] = i;
+        return _indices;
+    }
+
+    private static void Gather(Matrix<float> source, int[] indices, int start, int n, Matrix<float> batch)
+    {
+        batch.Resize(n, source.Cols);
+        for (int i = 0; i < n; i++) source.Row(indices[start + i]).CopyTo(batch.Row(i));
+    }
+
+    private static bool AllFinite(Matrix<float> M)
+    {
+        foreach (float x in M.AsSpan())
+            if (!float.IsFinite(x)) return false;
+        return true;
+    }
+
+    private long Now() => options.Timer == "disabled" ? 0 : Stopwatch.GetTimestamp();
+
+    private void Record(string key, long start)
+    {
+        if (options.Timer == "disabled") return;
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (total, calls) = _timings.GetValueOrDefault(key);
+        _timings[key] = (total + seconds, calls + 1);
+        if (options.Timer == "full") output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key,15}-{calls + 1,-4} {seconds:F6}s"));
+    }
+
+    private void PrintTimings()
+    {
+        output.WriteLine("--- timing results ---");
+        foreach (var (key, (seconds, _)) in _timings.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key,-20} = {seconds:F4}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"total time",-20} = {_timings.Values.Sum(t => t.Seconds):F4}"));
+    }
+}

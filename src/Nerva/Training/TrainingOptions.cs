@@ -1,0 +1,27 @@
+namespace Nerva.Training;
+
+/// <summary>How <see cref="StochasticGradientDescent"/> trains (the original's <c>sgd_options</c>).</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 100;
+
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Shuffle the training set at the start of every epoch.</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Compute loss and accuracies before training and after every epoch.</summary>
+    public bool Statistics { get; init; } = true;
+
+    /// <summary>If &gt; 0, at the start of every epoch &gt; 0 zero the entries of the weights and momentum buffers with |x| &lt; Clip.</summary>
+    public double Clip { get; init; }
+
+    /// <summary>Time feedforward, backpropagation and optimization: "disabled", "brief" or "full".</summary>
+    public string Timer { get; init; } = "disabled";
+
+    /// <summary>If &gt; 0, check the gradients of every batch with central differences of this step.</summary>
+    public double GradientStep { get; init; }
+}
+
+/// <summary>Training stopped because the loss or its gradient stopped being finite.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

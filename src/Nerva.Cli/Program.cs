@@ -116,7 +116,14 @@ namespace Nerva.Cli
                     return 1;
                 }
             });
-            return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                // One line, like every other failure, instead of System.CommandLine's errors and help text.
+                error.WriteLine($"error: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see 'mlp --help')");
+                return 1;
+            }
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
         }
 
         private static string Quote(string arg) => arg.Any(c => char.IsWhiteSpace(c) || c is ';' or '(' or ')' or '|') ? $"\"{arg}\"" : arg;

@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using Nerva;
+using Nerva.Data;
+
+namespace Nerva.Tests;
+
+/// <summary>The idx and CIFAR-10 readers and the generated sets on small files made here: valid, truncated, corrupt.</summary>
+public sealed class DatasetReaderTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-data-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static byte[] Idx(int magic, int[] dimensions, byte[] data)
+    {
+        var bytes = new byte[4 + 4 * dimensions.Length + data.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, magic);
+        for (int d = 0; d < dimensions.Length; d++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * d), dimensions[d]);
+        data.CopyTo(bytes, 4 + 4 * dimensions.Length);
+        return bytes;
+    }
+
+    private void Write(string name, byte[] bytes, bool gzip)
+    {
+        if (!gzip)
+        {
+            File.WriteAllBytes(Path.Combine(_directory, name), bytes);
+            return;
+        }
+        using var file = File.Create(Path.Combine(_directory, name + ".gz"));
+        using var zip = new GZipStream(file, CompressionLevel.Fastest);
+        zip.Write(bytes);
+    }
+
+    /// <summary>3 training and 2 test images of 2×2 pixels.</summary>
+    private void WriteIdxSet(bool gzip, byte label = 9, int magic = 0x803, int trainImages = 3)
+    {
+        Write("train-images-idx3-ubyte", Idx(magic, [trainImages, 2, 2], [.. Enumerable.Range(0, 12).Select(i => (byte)(i * 20))]), gzip);
+        Write("train-labels-idx1-ubyte", Idx(0x801, [3], [0, label, 4]), gzip);
+        Write("t10k-images-idx3-ubyte", Idx(0x803, [2, 2, 2], [0, 255, 0, 255, 1, 2, 3, 4]), gzip);
+        Write("t10k-labels-idx1-ubyte", Idx(0x801, [2], [1, 2]), gzip);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_idx_files_raw_or_gzipped(bool gzip)
+    {
+        WriteIdxSet(gzip);
+        var data = ImageDatasets.LoadIdxDirectory(_directory);
+        Assert.Equal((3, 4, 10), (data.Xtrain.Rows, data.Features, data.Classes));
+        Assert.Equal([0L, 9, 4], Dataset.Labels(data.Ttrain));
+        Assert.Equal(-1f, data.Xtrain[0, 0]);                  // 0 → −1
+        Assert.Equal(2 * (20f / 255 - 0.5f), data.Xtrain[0, 1]); // 2(v/255 − 0.5)
+        Assert.Equal(1f, data.Xtest[0, 1]);                     // 255 → 1
+    }
+
+    [Fact]
+    public void Idx_errors_name_the_problem()
+    {
+        WriteIdxSet(gzip: true, magic: 0x801);
+        Assert.Contains("wrong magic number 0x00000801, expected 0x00000803", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+        WriteIdxSet(gzip: true, trainImages: 30);
+        Assert.Contains("truncated: 30 items of 4 bytes", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+        WriteIdxSet(gzip: true, label: 10);
+        Assert.Contains("label 10 at index 1 is out of range: valid labels are 0..9", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+        WriteIdxSet(gzip: true);
+        string gz = Path.Combine(_directory, "t10k-images-idx3-ubyte.gz");
+        var bytes = File.ReadAllBytes(gz);
+        File.WriteAllBytes(gz, bytes[..(bytes.Length / 2)]);
+        var error = Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory));
+        Assert.Contains("t10k-images-idx3-ubyte.gz", error.Message);
+        File.Delete(gz);
+        Assert.Contains("t10k-images-idx3-ubyte (or t10k-images-idx3-ubyte.gz) not found", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+    }
+
+    [Fact]
+    public void Reads_cifar10_batches_in_HWC_order()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_directory, "cifar-10-batches-bin")).FullName;
+        const int records = 2;
+        foreach (string name in new[] { "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch" })
+        {
+            var bytes = new byte[records * 3073];
+            for (int r = 0; r < records; r++)
+            {
+                bytes[r * 3073] = (byte)(r + 3);
+                bytes[r * 3073 + 1] = 255;           // red of pixel 0
+                bytes[r * 3073 + 1 + 1024] = 0;      // green of pixel 0
+                bytes[r * 3073 + 1 + 2048 + 1] = 255; // blue of pixel 1
+            }
+            File.WriteAllBytes(Path.Combine(folder, name + ".bin"), bytes);
+        }
+        var data = ImageDatasets.LoadCifar10(_directory, records);
+        Assert.Equal((10, 3072), (data.Xtrain.Rows, data.Features));
+        Assert.Equal([3L, 4], Dataset.Labels(data.Ttest));
+        Assert.Equal(1f, data.Xtrain[0, 0]);   // R1
+        Assert.Equal(-1f, data.Xtrain[0, 1]);  // G1
+        Assert.Equal(1f, data.Xtrain[0, 5]);   // B2 = 3·1 + 2
+        File.WriteAllBytes(Path.Combine(folder, "test_batch.bin"), new byte[100]);
+        Assert.Contains("expected 6146 bytes", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadCifar10(_directory, records)).Message);
+    }
+
+    [Fact]
+    public void Generated_sets_have_a_fresh_test_set()
+    {
+        var data = GeneratedDatasets.Generate("checkerboard", 500, new Rng(1));
+        Assert.Equal((500, 100, 2, 2), (data.Xtrain.Rows, data.Xtest.Rows, data.Features, data.Classes));
+        Assert.NotEqual(data.Xtrain.Row(0).ToArray(), data.Xtest.Row(0).ToArray());
+        for (int i = 0; i < 500; i++)
+        {
+            double x = (data.Xtrain[i, 0] + 1) / 2, y = (data.Xtrain[i, 1] + 1) / 2;
+            bool dark = ((int)Math.Floor(8 * x) + (int)Math.Floor(8 * y)) % 2 == 0;
+            Assert.Equal(dark ? 0L : 1L, Dataset.Labels(data.Ttrain)[i]);
+        }
+        var mini = GeneratedDatasets.Generate("mini", 50, new Rng(2));
+        Assert.All(mini.Xtrain.AsSpan().ToArray(), v => Assert.InRange(v, 0, 10));
+        Assert.Contains("valid: checkerboard, mini", Assert.Throws<ArgumentException>(() => GeneratedDatasets.Generate("spiral", 5, new Rng(1))).Message);
+    }
+
+    [Fact]
+    public void NaN_in_the_data_is_refused()
+    {
+        var X = new Matrix<float>(2, 2);
+        X[1, 0] = float.NaN;
+        var error = Assert.Throws<DataFormatException>(() => new Dataset(X, new Matrix<float>(2, 2), new Matrix<float>(1, 2), new Matrix<float>(1, 2)));
+        Assert.Contains("Xtrain contains NaN at row 1, column 0", error.Message);
+    }
+
+    [Fact]
+    public void Writes_are_atomic_and_unwritable_paths_are_named()
+    {
+        string path = Path.Combine(_directory, "out.npz");
+        File.WriteAllText(path, "old");
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, stream =>
+        {
+            stream.WriteByte(1);
+            throw new InvalidOperationException("interrupted");
+        }));
+        Assert.Equal("old", File.ReadAllText(path));
+        Assert.Single(Directory.GetFiles(_directory));
+        var error = Assert.Throws<IOException>(() => AtomicFile.Write("/nonexistent/dir/out.npz", _ => { }));
+        Assert.Contains("does not exist", error.Message);
+    }
+}

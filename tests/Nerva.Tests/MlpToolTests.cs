@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Nerva.Cli;
+using Nerva.Data;
+
+namespace Nerva.Tests;
+
+/// <summary>The mlp tool end to end, on generated data; every failure is one line without a stack trace.</summary>
+public sealed partial class MlpToolTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-mlp-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static readonly string[] Base =
+    [
+        "--generate-dataset", "checkerboard", "--dataset-size", "2000", "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;64;64;2",
+        "--layer-weights", "He", "--optimizers", "Momentum(0.9)", "--learning-rate", "0.05", "--loss", "SoftmaxCrossEntropy",
+        "--batch-size", "32", "--seed", "7", "--threads", "1",
+    ];
+
+    private static readonly string[] Checkerboard = Base;
+
+    /// <summary>The base arguments with some options replaced or added.</summary>
+    private static string[] With(params string[] changes)
+    {
+        var result = Base.ToList();
+        for (int c = 0; c < changes.Length; c += 2)
+        {
+            int at = result.IndexOf(changes[c]);
+            if (at >= 0) result[at + 1] = changes[c + 1];
+            else result.AddRange([changes[c], changes[c + 1]]);
+        }
+        return [.. result];
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        int code = Mlp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static double[] Losses(string output) => [.. EpochLine().Matches(output).Select(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))];
+
+    [Fact]
+    public void Training_on_generated_data_lowers_the_loss_in_the_original_format()
+    {
+        var (code, output, error) = Run([.. Checkerboard, "--epochs", "8"]);
+        Assert.True(code == 0, error);
+        Assert.StartsWith("=== Nerva.NET model ===", output);
+        Assert.Contains("Dense(input_size=2, output_size=64, optimizer=Momentum(0.90000), activation=ReLU())", output);
+        Assert.Contains("loss = SoftmaxCrossEntropyLoss()", output);
+        Assert.Contains("layer densities: 128/128 (100%), 4096/4096 (100%), 128/128 (100%)", output);
+        Assert.Matches(@"epoch   0 lr: 0\.05000000  loss: \d+\.\d{8}  train accuracy: \d\.\d{8}  test accuracy: \d\.\d{8} time: 0\.00000000s", output);
+        Assert.Matches(@"Total training time for the 8 epochs: \d+\.\d{8}s", output);
+        var losses = Losses(output);
+        Assert.Equal(9, losses.Length);
+        Assert.True(losses[^1] < 0.9 * losses[0], $"loss {losses[0]} → {losses[^1]}");
+    }
+
+    [Fact]
+    public void A_learnable_dataset_is_learned()
+    {
+        // Two Gaussian blobs, written as an .npz dataset in the original's layout.
+        var rng = new Rng(3);
+        float[] Blobs(int n, long[] labels)
+        {
+            var x = new float[n * 2];
+            for (int i = 0; i < n; i++)
+            {
+                labels[i] = i % 2;
+                x[2 * i] = (float)rng.Normal(labels[i] == 0 ? -1 : 1, 0.5);
+                x[2 * i + 1] = (float)rng.Normal(labels[i] == 0 ? 1 : -1, 0.5);
+            }
+            return x;
+        }
+        long[] train = new long[400], test = new long[100];
+        string path = Path.Combine(_directory, "blobs.npz");
+        Npz.Write(path,
+        [
+            new("Xtrain", NpyArray.FromFloats(Blobs(400, train), 400, 2)), new("Ttrain", NpyArray.FromInt64(train, 400)),
+            new("Xtest", NpyArray.FromFloats(Blobs(100, test), 100, 2)), new("Ttest", NpyArray.FromInt64(test, 100)),
+        ]);
+        var (code, output, error) = Run("--load-dataset", path, "--layers", "ReLU;Linear", "--layer-sizes", "2;16;2", "--loss", "SoftmaxCrossEntropy",
+            "--learning-rate", "0.1", "--epochs", "5", "--batch-size", "20", "--seed", "1");
+        Assert.True(code == 0, error);
+        var accuracies = AccuracyLine().Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(accuracies[^1] >= 0.95, $"test accuracy {accuracies[^1]}");
+        var losses = Losses(output);
+        Assert.True(losses[^1] < 0.3 * losses[0], $"loss {losses[0]} → {losses[^1]}");
+    }
+
+    [Fact]
+    public void Same_seed_same_output()
+    {
+        string Strip(string text) => TimePattern().Replace(text, "");
+        var first = Run([.. Checkerboard, "--epochs", "2", "--dropouts", "0.1"]);
+        var second = Run([.. Checkerboard, "--epochs", "2", "--dropouts", "0.1"]);
+        Assert.Equal(Strip(first.Output), Strip(second.Output));
+        var third = Run([.. With("--seed", "8"), "--epochs", "2"]);
+        Assert.NotEqual(Strip(first.Output), Strip(third.Output));
+    }
+
+    [Fact]
+    public void Saved_weights_are_the_trained_ones_and_load_back()
+    {
+        string initial = Path.Combine(_directory, "initial.npz"), trained = Path.Combine(_directory, "trained.npz");
+        var run = Run([.. Checkerboard, "--epochs", "3", "--save-initial-weights", initial, "--save-weights", trained, "--no-shuffle"]);
+        Assert.Equal(0, run.Code);
+        Assert.NotEqual(Npz.Read(initial)["W1"].ToFloats(), Npz.Read(trained)["W1"].ToFloats());
+        Assert.Equal([64, 2], Npz.Read(trained)["W1"].Shape);
+        Assert.Equal([64], Npz.Read(trained)["b1"].Shape);
+        // Loading the trained weights reproduces the last statistics at epoch 0.
+        var again = Run([.. Checkerboard, "--epochs", "0", "--load-weights", trained]);
+        var last = EpochLine().Matches(run.Output)[^1];
+        var first = EpochLine().Matches(again.Output)[0];
+        Assert.Equal(last.Groups[2].Value, first.Groups[2].Value);
+        Assert.Equal("[64, 2] float32", NpyTests.RunNumPy($"import numpy as np; w = np.load('{trained}')['W1']; print(list(w.shape), w.dtype)"));
+    }
+
+    public static TheoryData<string[], string> BadInputs => new()
+    {
+        { ["--layers", "ReLU;Swish", "--layer-sizes", "2;4;2"], "unknown layer 'Swish' (valid: Linear, ReLU" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4"], "needs 3 sizes, got 2" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--optimizers", "Adamax"], "unknown optimizer 'Adamax' (valid: GradientDescent" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--loss", "Hinge"], "unknown loss 'Hinge' (valid: SquaredError" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate-scheduler", "Cosine"], "unknown learning rate scheduler 'Cosine'" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--dropouts", "0.1;0.2;0.3"], "3 values for 2 linear layers" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "3;4;2"], "the inputs have 2 features but the network's first layer takes 3" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;5"], "the targets have 2 classes but the network's last layer gives 5 outputs" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--save-weights", "/nonexistent/dir/w.npz", "--epochs", "1"], "/nonexistent/dir" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-weights", "/nonexistent/w.npz"], "/nonexistent/w.npz: file not found" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--timer", "sometimes"], "--timer 'sometimes' (valid: disabled, brief, full)" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate", "1e30", "--loss", "SquaredError"], "in epoch 1, batch " },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--epochs", "1", "--epochs", "2"], "'--epochs' expects a single argument" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--bogus"], "Unrecognized command or argument '--bogus'" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--layer-weights", "None"], "NaN" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public void Bad_input_gives_one_line_naming_the_problem(string[] args, string expected)
+    {
+        var (code, _, error) = Run(["--generate-dataset", "checkerboard", "--dataset-size", "100", "--seed", "1", "--batch-size", "10", .. args, .. args.Contains("--epochs") ? Array.Empty<string>() : ["--epochs", "2"]]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Missing_data_and_truncated_weights_are_named()
+    {
+        var (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2");
+        Assert.Equal(1, code);
+        Assert.Contains("no data: give one of --dataset fashion-mnist", error);
+        string weights = Path.Combine(_directory, "w.npz");
+        Assert.Equal(0, Run([.. Checkerboard, "--epochs", "0", "--save-weights", weights]).Code);
+        var bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length / 3)]);
+        (code, _, error) = Run([.. Checkerboard, "--epochs", "0", "--load-weights", weights]);
+        Assert.Equal(1, code);
+        Assert.Contains(weights, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(0, Run([.. Checkerboard, "--epochs", "0", "--save-weights", weights]).Code);
+        (code, _, error) = Run([.. With("--layer-sizes", "2;32;64;2"), "--epochs", "0", "--load-weights", weights]);
+        Assert.Contains("'W1' has shape (64, 2), the network needs (32, 2)", error);
+    }
+
+    [Fact]
+    public void Options_of_the_original()
+    {
+        var (code, output, error) = Run([.. Checkerboard, "--epochs", "2", "--no-statistics", "--timer", "brief", "--learning-rate-scheduler", "MultiStepLR(lr=0.1,milestones=1|2,gamma=0.5)",
+            "--normalize", "--clip", "1e-30", "--info", "--verbose"]);
+        Assert.True(code == 0, error);
+        Assert.Matches(@"epoch   1 time: \d+\.\d{8}s", output);
+        Assert.Contains("--- timing results ---", output);
+        Assert.Matches(@"feedforward +  = \d+\.\d{4}", output);
+        Assert.Contains("learning rate scheduler = MultiStepLRScheduler(lr=0.1, milestones=[1, 2], gamma=0.1)".Replace("gamma=0.1", "gamma=0.5", StringComparison.Ordinal), output);
+        Assert.Contains(" MLP before training", output);
+        Assert.Contains("seed = 7, threads = 1", output);
+        (code, output, error) = Run([.. With("--dataset-size", "64", "--batch-size", "64"), "--epochs", "1", "--gradient-step", "1e-3"]);
+        Assert.True(code == 0, error);
+        Assert.Matches(@"gradient check epoch 1 batch 1: layer 1 DW relative error", output);
+    }
+
+    [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]
+    private static partial Regex EpochLine();
+
+    [GeneratedRegex(@"test accuracy: (\S+) time")]
+    private static partial Regex AccuracyLine();
+
+    [GeneratedRegex(@"\d+\.\d{8}s|= \d+\.\d+")]
+    private static partial Regex TimePattern();
+}

@@ -84,19 +84,19 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         int N = X.Rows, D = InputSize;
         Z.Resize(N, D);
         T epsilon = InvSqrtEpsilon<T>();
+        // R = X − row_repeat(columns_mean(X), N), kept in Z; evaluation centres with the running mean.
+        if (IsTraining) ColumnsMean(X, _mean);
+        var mean = IsTraining ? _mean.AsSpan() : RunningMean.AsSpan();
+        for (int i = 0; i < N; i++)
+        {
+            var x = X.Row(i);
+            var r = Z.Row(i);
+            for (int j = 0; j < D; j++) r[j] = x[j] - mean[j];
+        }
+        var sigma = InvSqrtSigma.AsSpan();
         if (IsTraining)
         {
-            // R = X − row_repeat(columns_mean(X), N), kept in Z
-            ColumnsMean(X, _mean);
-            var mean = _mean.AsSpan();
-            for (int i = 0; i < N; i++)
-            {
-                var x = X.Row(i);
-                var r = Z.Row(i);
-                for (int j = 0; j < D; j++) r[j] = x[j] - mean[j];
-            }
             // Σ = diag(Rᵀ·R)ᵀ/N;  Σ^(−1/2) = inv_sqrt(Σ)
-            var sigma = InvSqrtSigma.AsSpan();
             sigma.Clear();
             for (int i = 0; i < N; i++)
             {
@@ -108,20 +108,11 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         }
         else
         {
-            // Evaluation: R = X − row_repeat(running mean, N), Σ = running variance.
-            var mean = RunningMean.AsSpan();
+            // Evaluation: Σ = the running variance.
             var variance = RunningVariance.AsSpan();
-            var sigma = InvSqrtSigma.AsSpan();
             for (int j = 0; j < D; j++) sigma[j] = T.One / T.Sqrt(variance[j] + epsilon);
-            for (int i = 0; i < N; i++)
-            {
-                var x = X.Row(i);
-                var r = Z.Row(i);
-                for (int j = 0; j < D; j++) r[j] = x[j] - mean[j];
-            }
         }
         // Z = (1_N·Σ^(−1/2)) ⊙ R;  Y = (1_N·γ) ⊙ Z + 1_N·β
-        var s = InvSqrtSigma.AsSpan();
         var g = gamma.AsSpan();
         var be = beta.AsSpan();
         for (int i = 0; i < N; i++)
@@ -130,7 +121,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
             var y = Y.Row(i);
             for (int j = 0; j < D; j++)
             {
-                z[j] *= s[j];
+                z[j] *= sigma[j];
                 y[j] = g[j] * z[j] + be[j];
             }
         }

@@ -24,7 +24,9 @@ internal static class MlpTool
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);
 
+        long loading = System.Diagnostics.Stopwatch.GetTimestamp();
         var data = LoadData(s, rng, output);
+        double loadSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(loading).TotalSeconds;
         if (s.Normalize) data.Normalize();
         if (s.SaveDataset is not null) data.Save(s.SaveDataset);
 
@@ -36,7 +38,11 @@ internal static class MlpTool
             ? new ConstantScheduler(s.LearningRate)
             : SpecParser.Scheduler(s.LearningRateScheduler, s.LearningRate);
 
-        if (s.Verbose || s.Debug) output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}");
+        if (s.Verbose || s.Debug)
+        {
+            output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded {data.Xtrain.Rows} training and {data.Xtest.Rows} test examples of {data.Features} features in {loadSeconds:F3}s"));
+        }
         if (s.Info) PrintInfo(data, mlp, "before training", output);
         output.WriteLine("=== Nerva.NET model ===");
         output.WriteLine(mlp.ToString());

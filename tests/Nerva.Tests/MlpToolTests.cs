@@ -120,6 +120,37 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Equal("[64, 2] float32", NpyTests.RunNumPy($"import numpy as np; w = np.load('{trained}')['W1']; print(list(w.shape), w.dtype)"));
     }
 
+    [Fact]
+    public void Reads_mnist_npz_and_preprocessed_epochs()
+    {
+        // mnist.npz as Keras ships it: uint8 images (N, 28, 28) and uint8 labels.
+        var images = new byte[4 * 28 * 28];
+        images[0] = 255;
+        string mnist = Directory.CreateDirectory(Path.Combine(_directory, "mnist")).FullName;
+        Npz.Write(Path.Combine(mnist, "mnist.npz"),
+        [
+            new("x_train", NpyArray.FromBytes(images, 4, 28, 28)), new("y_train", NpyArray.FromBytes([0, 9, 3, 3], 4)),
+            new("x_test", NpyArray.FromBytes(images, 4, 28, 28)), new("y_test", NpyArray.FromBytes([1, 2, 3, 4], 4)),
+        ]);
+        var (code, output, error) = Run("--mnist", mnist, "--layers", "Linear", "--layer-sizes", "784;10", "--epochs", "1", "--batch-size", "2", "--seed", "1", "--info");
+        Assert.True(code == 0, error);
+        Assert.Contains("Xtrain 4×784, Ttrain 4×10, Xtest 4×784, Ttest 4×10", output);
+
+        // --preprocessed: epoch0.npz before training, epoch<k>.npz at the start of epoch k.
+        string preprocessed = Directory.CreateDirectory(Path.Combine(_directory, "pre")).FullName;
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            var data = Nerva.Data.GeneratedDatasets.Generate("checkerboard", 50 + 10 * epoch, new Rng((ulong)epoch));
+            data.Save(Path.Combine(preprocessed, $"epoch{epoch}.npz"));
+        }
+        (code, output, error) = Run("--preprocessed", preprocessed, "--layers", "ReLU;Linear", "--layer-sizes", "2;8;2", "--epochs", "3", "--batch-size", "10", "--seed", "1", "--loss", "SoftmaxCrossEntropy");
+        Assert.True(code == 0, error);
+        Assert.Equal(4, Losses(output).Length);
+        (code, _, error) = Run("--preprocessed", preprocessed, "--layers", "ReLU;Linear", "--layer-sizes", "2;8;2", "--epochs", "4", "--batch-size", "10", "--seed", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("epoch3.npz: file not found", error);
+    }
+
     public static TheoryData<string[], string> BadInputs => new()
     {
         { ["--layers", "ReLU;Swish", "--layer-sizes", "2;4;2"], "unknown layer 'Swish' (valid: Linear, ReLU" },

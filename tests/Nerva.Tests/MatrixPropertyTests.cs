@@ -160,15 +160,45 @@ public sealed class MatrixPropertyTests
         }, iter: 300);
     }
 
-    [Fact]
-    public void Gemm_result_does_not_depend_on_the_thread_count()
+    public static TheoryData<string> FloatKernels => Avx512Gemm.IsSupported ? ["managed", "avx512"] : ["managed"];
+
+    private static IGemm<float> FloatKernel(string name) => name == "avx512" ? new Avx512Gemm() : new ManagedGemm<float>();
+
+    [Theory]
+    [MemberData(nameof(FloatKernels))]
+    public void Float_kernels_on_large_shapes_stay_within_the_rounding_bound(string kernel)
+    {
+        // Shapes past one k-slice (256), one packed tile (128 rows) and with partial 32-column panels.
+        var gemm = FloatKernel(kernel);
+        Gen.Select(Gen.Int[1, 300], Gen.Int[1, 300], Gen.Int[1, 700], Gen.Int[0, 2], Gen.ULong).Sample((m, n, k, op, seed) =>
+        {
+            var rng = new Rng(seed);
+            bool ta = op == 1, tb = op == 2;
+            var A = (ta ? TestData.Random(k, m, rng) : TestData.Random(m, k, rng)).Convert<float>();
+            var B = (tb ? TestData.Random(n, k, rng) : TestData.Random(k, n, rng)).Convert<float>();
+            var C = new float[m * n];
+            C.AsSpan().Fill(float.NaN); // every element must be written
+            gemm.Multiply(ta, tb, m, n, k, A.AsSpan(), B.AsSpan(), C);
+            var exact = TestData.NaiveProduct(A.Convert<double>(), B.Convert<double>(), ta, tb);
+            var bound = TestData.NaiveProduct(Apply(Math.Abs, A.Convert<double>()), Apply(Math.Abs, B.Convert<double>()), ta, tb);
+            double u = Math.Pow(2, -24);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.True(Math.Abs(C[i * n + j] - exact[i, j]) <= (k + 1) * u * bound[i, j] + 1e-30,
+                        $"{kernel} op {op}, {m}×{k}·{k}×{n}: C[{i},{j}] = {C[i * n + j]}, exact {exact[i, j]}");
+        }, iter: 40);
+    }
+
+    [Theory]
+    [MemberData(nameof(FloatKernels))]
+    public void Gemm_result_does_not_depend_on_the_thread_count(string kernel)
     {
         var rng = new Rng(5);
         var A = TestData.Random(100, 300, rng).Convert<float>();
         var B = TestData.Random(260, 300, rng).Convert<float>();
         var one = new Matrix<float>(0, 0);
         var two = new Matrix<float>(0, 0);
-        var gemm = new ManagedGemm<float>();
+        var gemm = FloatKernel(kernel);
         int saved = Parallelism.Threads;
         try
         {

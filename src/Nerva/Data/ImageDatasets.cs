@@ -16,12 +16,13 @@ public static class ImageDatasets
     public static Dataset LoadIdxDirectory(string directory)
     {
         if (!Directory.Exists(directory)) throw new DataFormatException($"{directory}: directory not found");
-        var trainImages = Task.Run(() => ReadIdx(Find(directory, "train-images-idx3-ubyte"), 3));
-        var testImages = Task.Run(() => ReadIdx(Find(directory, "t10k-images-idx3-ubyte"), 3));
         var trainLabels = ReadIdx(Find(directory, "train-labels-idx1-ubyte"), 1);
         var testLabels = ReadIdx(Find(directory, "t10k-labels-idx1-ubyte"), 1);
-        var Xtrain = Pixels(trainImages.GetAwaiter().GetResult());
-        var Xtest = Pixels(testImages.GetAwaiter().GetResult());
+        string trainPath = Find(directory, "train-images-idx3-ubyte"), testPath = Find(directory, "t10k-images-idx3-ubyte");
+        // Both image files at once; WhenAll waits for both before reporting a failure, so no read outlives the call.
+        var images = Task.WhenAll(Task.Run(() => ReadIdx(trainPath, 3)), Task.Run(() => ReadIdx(testPath, 3))).GetAwaiter().GetResult();
+        var Xtrain = Pixels(images[0]);
+        var Xtest = Pixels(images[1]);
         if (Xtrain.Rows != trainLabels.Count) throw new DataFormatException($"{directory}: {Xtrain.Rows} training images but {trainLabels.Count} labels");
         if (Xtest.Rows != testLabels.Count) throw new DataFormatException($"{directory}: {Xtest.Rows} test images but {testLabels.Count} labels");
         return Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10);

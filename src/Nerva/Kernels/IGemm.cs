@@ -15,7 +15,7 @@ public interface IGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <summary>The kernels in use, per scalar type; replace <see cref="Gemm"/> to change how every product is computed.</summary>
 public static class Kernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static IGemm<T> _gemm = new ManagedGemm<T>();
+    private static IGemm<T> _gemm = typeof(T) == typeof(float) && Avx512Gemm.IsSupported ? (IGemm<T>)(object)new Avx512Gemm() : new ManagedGemm<T>();
 
     public static IGemm<T> Gemm
     {

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Nerva.Kernels;
+
+namespace Nerva.Bench;
+
+/// <summary>
+/// GFLOP/s of our SGEMM and OpenBLAS's on the MLP shapes and 2048³, at 1 and 2 threads, measured
+/// side by side (alternating) in one run; prints the median of the repetitions and the ratio.
+/// </summary>
+internal static unsafe class GemmBenchmark
+{
+    private sealed record Shape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K);
+
+    private static readonly Shape[] Shapes =
+    [
+        new("fwd X·Wᵀ 100×1024×3072", false, true, 100, 1024, 3072),
+        new("DW DZᵀ·X 1024×3072×100", true, false, 1024, 3072, 100),
+        new("DX DZ·W 100×3072×1024", false, false, 100, 3072, 1024),
+        new("fwd X·Wᵀ 100×512×1024", false, true, 100, 512, 1024),
+        new("2048³", false, false, 2048, 2048, 2048),
+    ];
+
+    public static void Run(TextWriter output, int repetitions)
+    {
+        OpenBlas.Prepare("SkylakeX");
+        bool blas = OpenBlas.Available();
+        output.WriteLine($"OpenBLAS: {(blas ? Marshal.PtrToStringUTF8(OpenBlas.openblas_get_corename()) : "not installed (apt-get install libopenblas0-pthread)")}");
+        output.WriteLine($"Vector<float>: {System.Numerics.Vector<float>.Count} lanes; AVX-512F: {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}; FMA: {System.Runtime.Intrinsics.X86.Fma.IsSupported}");
+        output.WriteLine();
+        output.WriteLine("| shape | threads | ours GFLOP/s | OpenBLAS GFLOP/s | ratio |");
+        output.WriteLine("|---|---|---|---|---|");
+        var gemm = Kernels<float>.Gemm;
+        output.WriteLine($"kernel: {gemm.GetType().Name}");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            Parallelism.Threads = threads;
+            if (blas) OpenBlas.openblas_set_num_threads(threads);
+            foreach (var s in Shapes)
+            {
+                var rng = new Rng(1);
+                float[] A = Random(s.M * s.K, rng), B = Random(s.K * s.N, rng), C = new float[s.M * s.N];
+                double flop = 2.0 * s.M * s.N * s.K;
+                int calls = Math.Max(1, (int)(2e9 / flop));
+                var ours = new List<double>();
+                var theirs = new List<double>();
+                fixed (float* a = A, b = B, c = C)
+                {
+                    // Warm-up at full size, so that the JIT's optimised code and OpenBLAS's threads are in place.
+                    float* wa = a, wb = b, wc = c;
+                    for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3;)
+                    {
+                        gemm.Multiply(s.TransposeA, s.TransposeB, s.M, s.N, s.K, A, B, C);
+                        if (blas) OpenBlas.Sgemm(s.TransposeA, s.TransposeB, s.M, s.N, s.K, wa, wb, wc);
+                    }
+                    for (int r = 0; r < repetitions + 1; r++)
+                    {
+                        double t = Time(() => { for (int i = 0; i < calls; i++) gemm.Multiply(s.TransposeA, s.TransposeB, s.M, s.N, s.K, A, B, C); });
+                        if (r > 0) ours.Add(flop * calls / t / 1e9);
+                        if (!blas) continue;
+                        float* pa = a, pb = b, pc = c;
+                        t = Time(() => { for (int i = 0; i < calls; i++) OpenBlas.Sgemm(s.TransposeA, s.TransposeB, s.M, s.N, s.K, pa, pb, pc); });
+                        if (r > 0) theirs.Add(flop * calls / t / 1e9);
+                    }
+                }
+                double o = Median(ours), p = blas ? Median(theirs) : double.NaN;
+                output.WriteLine($"| {s.Name} | {threads} | {o:F1} | {(blas ? p.ToString("F1") : "–")} | {(blas ? (o / p).ToString("F2") : "–")} |");
+            }
+        }
+    }
+
+    private static float[] Random(int n, Rng rng)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)rng.Uniform(-1, 1);
+        return x;
+    }
+
+    private static double Time(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    internal static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

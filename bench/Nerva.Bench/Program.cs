@@ -1,0 +1,14 @@
+using Nerva.Bench;
+
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions]
+string what = args.Length > 0 ? args[0] : "gemm";
+int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+switch (what)
+{
+    case "gemm":
+        GemmBenchmark.Run(Console.Out, repetitions);
+        return 0;
+    default:
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm)");
+        return 1;
+}

@@ -23,15 +23,15 @@ internal static unsafe class GemmBenchmark
 
     public static void Run(TextWriter output, int repetitions)
     {
-        OpenBlas.Prepare("SkylakeX");
         bool blas = OpenBlas.Available();
         output.WriteLine($"OpenBLAS: {(blas ? Marshal.PtrToStringUTF8(OpenBlas.openblas_get_corename()) : "not installed (apt-get install libopenblas0-pthread)")}");
         output.WriteLine($"Vector<float>: {System.Numerics.Vector<float>.Count} lanes; AVX-512F: {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}; FMA: {System.Runtime.Intrinsics.X86.Fma.IsSupported}");
         output.WriteLine();
+        var gemm = Kernels<float>.Gemm;
+        output.WriteLine($"Our kernel: {gemm.GetType().Name}");
+        output.WriteLine();
         output.WriteLine("| shape | threads | ours GFLOP/s | OpenBLAS GFLOP/s | ratio |");
         output.WriteLine("|---|---|---|---|---|");
-        var gemm = Kernels<float>.Gemm;
-        output.WriteLine($"kernel: {gemm.GetType().Name}");
         foreach (int threads in new[] { 1, 2 })
         {
             Parallelism.Threads = threads;
@@ -55,9 +55,12 @@ internal static unsafe class GemmBenchmark
                     }
                     for (int r = 0; r < repetitions + 1; r++)
                     {
+                        // OpenBLAS's workers spin for ~2^28 cycles after a call; let them park before timing ours.
+                        Thread.Sleep(250);
                         double t = Time(() => { for (int i = 0; i < calls; i++) gemm.Multiply(s.TransposeA, s.TransposeB, s.M, s.N, s.K, A, B, C); });
                         if (r > 0) ours.Add(flop * calls / t / 1e9);
                         if (!blas) continue;
+                        Thread.Sleep(250);
                         float* pa = a, pb = b, pc = c;
                         t = Time(() => { for (int i = 0; i < calls; i++) OpenBlas.Sgemm(s.TransposeA, s.TransposeB, s.M, s.N, s.K, pa, pb, pc); });
                         if (r > 0) theirs.Add(flop * calls / t / 1e9);

@@ -5,29 +5,17 @@ namespace Nerva.Bench;
 /// <summary>
 /// OpenBLAS's cblas_sgemm through P/Invoke, for the benchmark only (Debian's libopenblas0-pthread).
 /// Debian 12's OpenBLAS 0.3.21 takes Zen 5 for Haswell; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512
-/// kernels, the real ceiling. It must be in the native environment before the library loads, so it is
-/// set with libc's setenv (.NET's Environment does not reach native getenv).
+/// kernels, the real ceiling. It must be in the environment before the process starts: bench/run-gemm.sh
+/// sets it (the core name is printed with the results, so a wrong setting shows).
 /// </summary>
 internal static unsafe partial class OpenBlas
 {
     private const string Library = "libopenblas.so.0";
 
-    public static bool Available()
-    {
-        if (!NativeLibrary.TryLoad(Library, out _)) return false;
-        return true;
-    }
-
-    public static void Prepare(string coreType)
-    {
-        if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is null) _ = setenv("OPENBLAS_CORETYPE", coreType, 1);
-    }
+    public static bool Available() => NativeLibrary.TryLoad(Library, out _);
 
     public static void Sgemm(bool transposeA, bool transposeB, int m, int n, int k, float* A, float* B, float* C)
         => cblas_sgemm(101, transposeA ? 112 : 111, transposeB ? 112 : 111, m, n, k, 1f, A, transposeA ? m : k, B, transposeB ? k : n, 0f, C, n);
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int setenv(string name, string value, int overwrite);
 
     [LibraryImport(Library)]
     private static partial void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, float* A, int lda, float* B, int ldb, float beta, float* C, int ldc);

@@ -39,6 +39,37 @@ public sealed class OptimizerAndSchedulerTests
         Assert.Equal(0.7695, theta[0, 0], 15);
     }
 
+    [Theory]
+    [InlineData("GradientDescent")]
+    [InlineData("Momentum")]
+    [InlineData("Nesterov")]
+    public void Vectorised_updates_follow_the_equations_on_every_element(string name)
+    {
+        // 37 elements: the vector loop and the scalar tail.
+        var rng = new Rng(3);
+        var theta = TestData.Random(1, 37, rng).Convert<float>();
+        var Dtheta = TestData.Random(1, 37, rng).Convert<float>();
+        OptimizerSpec spec = name switch { "Momentum" => new Momentum(0.9), "Nesterov" => new Nesterov(0.9), _ => new GradientDescent() };
+        var optimizer = spec.Create(theta, Dtheta);
+        var x = theta.AsSpan().ToArray();
+        var delta = new float[37];
+        for (int step = 0; step < 3; step++)
+        {
+            optimizer.Update(0.1f);
+            for (int k = 0; k < 37; k++)
+            {
+                float dx = Dtheta[0, k];
+                switch (name)
+                {
+                    case "GradientDescent": x[k] -= 0.1f * dx; break;               // θ' = θ − η·Dθ
+                    case "Momentum": delta[k] = 0.9f * delta[k] - 0.1f * dx; x[k] += delta[k]; break;
+                    default: delta[k] = 0.9f * delta[k] - 0.1f * dx; x[k] += 0.9f * delta[k] - 0.1f * dx; break;
+                }
+            }
+        }
+        Assert.Equal(x, theta.AsSpan().ToArray());
+    }
+
     [Fact]
     public void Adam_first_step_moves_by_the_learning_rate()
     {

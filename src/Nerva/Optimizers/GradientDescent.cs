@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Nerva.Optimizers;
 
@@ -19,7 +20,16 @@ public sealed record GradientDescent : OptimizerSpec
         {
             var x = theta.AsSpan();
             var dx = Dtheta.AsSpan();
-            for (int k = 0; k < x.Length; k++) x[k] -= eta * dx[k];
+            int k = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+                var vdx = MemoryMarshal.Cast<T, Vector<T>>(dx);
+                var veta = new Vector<T>(eta);
+                for (int v = 0; v < vx.Length; v++) vx[v] -= veta * vdx[v];
+                k = vx.Length * Vector<T>.Count;
+            }
+            for (; k < x.Length; k++) x[k] -= eta * dx[k];
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Nerva.Optimizers;
 
@@ -24,7 +25,21 @@ public sealed record Nesterov(double Mu) : OptimizerSpec
             var x = theta.AsSpan();
             var dx = Dtheta.AsSpan();
             var delta = Delta.AsSpan();
-            for (int k = 0; k < x.Length; k++)
+            int k = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+                var vdx = MemoryMarshal.Cast<T, Vector<T>>(dx);
+                var vdelta = MemoryMarshal.Cast<T, Vector<T>>(delta);
+                Vector<T> vmu = new(mu), veta = new(eta);
+                for (int v = 0; v < vx.Length; v++)
+                {
+                    vdelta[v] = vmu * vdelta[v] - veta * vdx[v];
+                    vx[v] += vmu * vdelta[v] - veta * vdx[v];
+                }
+                k = vx.Length * Vector<T>.Count;
+            }
+            for (; k < x.Length; k++)
             {
                 delta[k] = mu * delta[k] - eta * dx[k];
                 x[k] += mu * delta[k] - eta * dx[k];

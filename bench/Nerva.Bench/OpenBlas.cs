@@ -5,7 +5,7 @@ namespace Nerva.Bench;
 /// <summary>
 /// OpenBLAS's cblas_sgemm through P/Invoke, for the benchmark only (Debian's libopenblas0-pthread).
 /// Debian 12's OpenBLAS 0.3.21 takes Zen 5 for Haswell; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512
-/// kernels, the real ceiling. It must be in the environment before the process starts: bench/run-gemm.sh
+/// kernels, the real ceiling. It must be in the environment before the process starts: bench/run.sh
 /// sets it (the core name is printed with the results, so a wrong setting shows).
 /// </summary>
 internal static unsafe partial class OpenBlas

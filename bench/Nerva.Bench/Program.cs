@@ -1,6 +1,7 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions]
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs]
+// (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
 switch (what)
@@ -8,7 +9,10 @@ switch (what)
     case "gemm":
         GemmBenchmark.Run(Console.Out, repetitions);
         return 0;
+    case "epoch":
+        EpochBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 3);
+        return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch)");
         return 1;
 }

@@ -23,7 +23,18 @@ public sealed partial class NpyArray
         FortranOrder = fortranOrder;
         Shape = shape;
         Data = data;
+        Count = shape.Aggregate(1L, (a, b) => a * b);
+        // Fortran order: element (c_0, …, c_{d−1}) sits at Σ c_axis·Π_{a<axis} Shape[a].
+        _fortranStrides = new long[shape.Length];
+        long stride = 1;
+        for (int axis = 0; axis < shape.Length; axis++)
+        {
+            _fortranStrides[axis] = stride;
+            stride *= shape[axis];
+        }
     }
+
+    private readonly long[] _fortranStrides;
 
     /// <summary>'f' (float), 'u' (unsigned) or 'i' (signed integer).</summary>
     public char Kind { get; }
@@ -41,7 +52,7 @@ public sealed partial class NpyArray
     public byte[] Data { get; }
 
     /// <summary>The number of elements.</summary>
-    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+    public long Count { get; }
 
     /// <summary>The dtype in NumPy's notation, e.g. "&lt;f4".</summary>
     public string Descr => $"{(ItemSize == 1 ? '|' : BigEndian ? '>' : '<')}{Kind}{ItemSize}";
@@ -81,9 +92,10 @@ public sealed partial class NpyArray
         var result = new long[Count];
         for (long k = 0; k < result.Length; k++)
         {
-            double v = Element(StorageIndex(k));
+            long index = StorageIndex(k);
+            double v = Element(index);
             if (v != Math.Floor(v) || double.IsInfinity(v)) throw new DataFormatException($"expected integer labels, found {v.ToString(CultureInfo.InvariantCulture)}");
-            result[k] = Kind == 'i' && ItemSize == 8 ? ReadInt64(StorageIndex(k)) : (long)v;
+            result[k] = Kind == 'i' && ItemSize == 8 ? ReadInt64(index) : (long)v;
         }
         return result;
     }
@@ -184,21 +196,15 @@ public sealed partial class NpyArray
         return new NpyArray(Kind, ItemSize, false, false, Shape, data);
     }
 
-    // Where element k (in C order) sits in the storage.
+    // Where element k (in C order) sits in the storage: peel its coordinates off k from the last axis.
     private long StorageIndex(long k)
     {
         if (!FortranOrder || Shape.Length < 2) return k;
-        long index = 0, stride = 1;
-        var coordinates = new long[Shape.Length];
+        long index = 0;
         for (int axis = Shape.Length - 1; axis >= 0; axis--)
         {
-            coordinates[axis] = k % Shape[axis];
+            index += k % Shape[axis] * _fortranStrides[axis];
             k /= Shape[axis];
-        }
-        for (int axis = 0; axis < Shape.Length; axis++)
-        {
-            index += coordinates[axis] * stride;
-            stride *= Shape[axis];
         }
         return index;
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: trains an MLP on Fashion-MNIST (Debian's dataset-fashion-mnist, no download from the web).
-# Extra arguments go to mlp, e.g. --epochs 3 or --threads 1.
+# Extra arguments go to mlp (options this script does not set, e.g. --threads 1 or --verbose);
+# EPOCHS=3 changes the number of epochs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,4 @@ exec dotnet src/Nerva.Cli/bin/Release/net10.0/mlp.dll \
   --dataset fashion-mnist \
   --layers "ReLU;ReLU;Linear" --layer-sizes "784;256;128;10" --layer-weights He \
   --optimizers "Nesterov(0.9)" --learning-rate 0.01 --loss SoftmaxCrossEntropy \
-  --epochs 10 --batch-size 100 --seed 1 "$@"
+  --epochs "${EPOCHS:-10}" --batch-size 100 --seed 1 "$@"

@@ -120,12 +120,11 @@ public sealed class StochasticGradientDescent(
         if (X.Rows == 0) return (0, 0);
         double sum = 0;
         int correct = 0;
-        var indices = Indices(X.Rows);
         for (int start = 0; start < X.Rows; start += options.BatchSize)
         {
             int n = Math.Min(options.BatchSize, X.Rows - start);
-            Gather(X, indices, start, n, _X);
-            Gather(T, indices, start, n, _T);
+            CopyRows(X, start, n, _X);
+            CopyRows(T, start, n, _T);
             mlp.Feedforward(_X, _Y);
             sum += loss.Value(_Y, _T);
             for (int i = 0; i < n; i++)
@@ -171,6 +170,13 @@ public sealed class StochasticGradientDescent(
     {
         batch.Resize(n, source.Cols);
         for (int i = 0; i < n; i++) source.Row(indices[start + i]).CopyTo(batch.Row(i));
+    }
+
+    /// <summary>batch = rows start..start+n of source, which are contiguous.</summary>
+    private static void CopyRows(Matrix<float> source, int start, int n, Matrix<float> batch)
+    {
+        batch.Resize(n, source.Cols);
+        source.AsSpan().Slice(start * source.Cols, n * source.Cols).CopyTo(batch.AsSpan());
     }
 
     private static bool AllFinite(Matrix<float> M)

@@ -120,6 +120,28 @@ public sealed class DatasetReaderTests : IDisposable
     }
 
     [Fact]
+    public void Normalize_standardises_with_the_training_statistics()
+    {
+        var rng = new Rng(4);
+        var Xtrain = TestData.Random(200, 3, rng, 2, 6).Convert<float>();
+        for (int i = 0; i < 200; i++) Xtrain[i, 2] = 7; // a constant feature keeps scale 1
+        var Xtest = Matrix<float>.FromRows([4.0, 4.0, 7.0]);
+        double mean0 = Enumerable.Range(0, 200).Average(i => (double)Xtrain[i, 0]);
+        double sd0 = Math.Sqrt(Enumerable.Range(0, 200).Average(i => Math.Pow(Xtrain[i, 0] - mean0, 2)));
+        var data = new Dataset(Xtrain, new Matrix<float>(200, 2), Xtest, new Matrix<float>(1, 2));
+        data.Normalize();
+        for (int j = 0; j < 2; j++)
+        {
+            var column = Enumerable.Range(0, 200).Select(i => (double)data.Xtrain[i, j]).ToArray();
+            Assert.Equal(0, column.Average(), 1e-5);
+            Assert.Equal(1, Math.Sqrt(column.Average(x => x * x)), 1e-5);
+        }
+        Assert.All(Enumerable.Range(0, 200), i => Assert.Equal(0f, data.Xtrain[i, 2]));
+        Assert.Equal((4 - mean0) / sd0, data.Xtest[0, 0], 1e-5);
+        Assert.Equal(0f, data.Xtest[0, 2]);
+    }
+
+    [Fact]
     public void NaN_in_the_data_is_refused()
     {
         var X = new Matrix<float>(2, 2);

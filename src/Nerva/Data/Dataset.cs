@@ -72,19 +72,26 @@ public sealed class Dataset
     /// <summary>Standardises every feature to mean 0 and variance 1 with the training set's statistics.</summary>
     public void Normalize()
     {
-        var mean = MatrixOperations.ColumnsMean(Xtrain.Convert<double>());
+        // Mean and variance per feature, accumulated in double without copying the set.
+        var mean = new double[Features];
         var variance = new double[Features];
         for (int i = 0; i < Xtrain.Rows; i++)
         {
             var row = Xtrain.Row(i);
-            for (int j = 0; j < Features; j++) variance[j] += (row[j] - mean[0, j]) * (row[j] - mean[0, j]);
+            for (int j = 0; j < Features; j++) mean[j] += row[j];
+        }
+        for (int j = 0; j < Features; j++) mean[j] /= Xtrain.Rows;
+        for (int i = 0; i < Xtrain.Rows; i++)
+        {
+            var row = Xtrain.Row(i);
+            for (int j = 0; j < Features; j++) variance[j] += (row[j] - mean[j]) * (row[j] - mean[j]);
         }
         var scale = variance.Select(v => v == 0 ? 1.0 : 1 / Math.Sqrt(v / Xtrain.Rows)).ToArray();
         foreach (var X in new[] { Xtrain, Xtest })
             for (int i = 0; i < X.Rows; i++)
             {
                 var row = X.Row(i);
-                for (int j = 0; j < Features; j++) row[j] = (float)((row[j] - mean[0, j]) * scale[j]);
+                for (int j = 0; j < Features; j++) row[j] = (float)((row[j] - mean[j]) * scale[j]);
             }
     }
 

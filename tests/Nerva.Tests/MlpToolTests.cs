@@ -151,6 +151,30 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Contains("epoch3.npz: file not found", error);
     }
 
+    [Fact]
+    public void Weights_of_the_original_load_into_networks_with_batch_normalization()
+    {
+        // The original writes W1, b1, W2, b2 only; batch-norm parameters keep their initial values.
+        var rng = new Rng(5);
+        string path = Path.Combine(_directory, "original.npz");
+        var W1 = new float[8 * 2];
+        W1[3] = 0.5f;
+        Npz.Write(path,
+        [
+            new("W1", NpyArray.FromFloats(W1, 8, 2)), new("b1", NpyArray.FromFloats(new float[8], 8)),
+            new("W2", NpyArray.FromFloats(new float[2 * 8], 2, 8)), new("b2", NpyArray.FromFloats([1f, -1f], 2)),
+        ]);
+        var mlp = Nerva.Specs.NetworkBuilder.Build(["ReLU", "BatchNormalization", "Linear"], [2, 8, 2], [0], [WeightInitializer.Xavier], [new Nerva.Optimizers.GradientDescent()], rng);
+        WeightsFile.Load(mlp, path);
+        var first = (Nerva.Layers.LinearLayer<float>)mlp.Layers[0];
+        Assert.Equal(0.5f, first.W[1, 1]);
+        Assert.Equal([1f, -1f], ((Nerva.Layers.LinearLayer<float>)mlp.Layers[2]).b.AsSpan().ToArray());
+        Assert.All(((Nerva.Layers.BatchNormalizationLayer<float>)mlp.Layers[1]).gamma.AsSpan().ToArray(), g => Assert.Equal(1f, g));
+        File.Delete(path);
+        Npz.Write(path, [new("W1", NpyArray.FromFloats(W1, 8, 2))]);
+        Assert.Contains("no array 'b1'", Assert.Throws<DataFormatException>(() => WeightsFile.Load(mlp, path)).Message);
+    }
+
     public static TheoryData<string[], string> BadInputs => new()
     {
         { ["--layers", "ReLU;Swish", "--layer-sizes", "2;4;2"], "unknown layer 'Swish' (valid: Linear, ReLU" },

@@ -16,12 +16,11 @@ public static class WeightsFile
     public static void Load(MultilayerPerceptron<float> mlp, string path)
     {
         var arrays = Npz.Read(path);
-        var expected = Arrays(mlp).ToList();
-        foreach (var (key, matrix, shape) in expected)
+        foreach (var (key, matrix, shape, optional) in Arrays(mlp))
         {
             if (!arrays.TryGetValue(key, out var array))
             {
-                if (!key.StartsWith('W') && !key.StartsWith('b')) continue; // files of the original lack BN and SReLU parameters
+                if (optional) continue; // files of the original hold W and b only
                 throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal))})");
             }
             if (!array.Shape.SequenceEqual(shape))
@@ -31,7 +30,8 @@ public static class WeightsFile
         foreach (var parameter in mlp.Layers.SelectMany(layer => layer.Parameters)) parameter.Gradient.Fill(0);
     }
 
-    private static IEnumerable<(string Key, Matrix<float> Matrix, int[] Shape)> Arrays(MultilayerPerceptron<float> mlp)
+    /// <summary>Every array of the file; Optional marks the ones beyond the original's W and b.</summary>
+    private static IEnumerable<(string Key, Matrix<float> Matrix, int[] Shape, bool Optional)> Arrays(MultilayerPerceptron<float> mlp)
     {
         int linear = 0, normalization = 0;
         foreach (var layer in mlp.Layers)
@@ -40,16 +40,16 @@ public static class WeightsFile
             {
                 case LinearLayer<float> dense:
                     linear++;
-                    yield return ($"W{linear}", dense.W, [dense.W.Rows, dense.W.Cols]);
-                    yield return ($"b{linear}", dense.b, [dense.b.Cols]);
-                    if (dense is SReLULayer<float> srelu) yield return ($"srelu{linear}", srelu.A, [4]);
+                    yield return ($"W{linear}", dense.W, [dense.W.Rows, dense.W.Cols], false);
+                    yield return ($"b{linear}", dense.b, [dense.b.Cols], false);
+                    if (dense is SReLULayer<float> srelu) yield return ($"srelu{linear}", srelu.A, [4], true);
                     break;
                 case BatchNormalizationLayer<float> bn:
                     normalization++;
-                    yield return ($"beta{normalization}", bn.beta, [bn.beta.Cols]);
-                    yield return ($"gamma{normalization}", bn.gamma, [bn.gamma.Cols]);
-                    yield return ($"running_mean{normalization}", bn.RunningMean, [bn.RunningMean.Cols]);
-                    yield return ($"running_var{normalization}", bn.RunningVariance, [bn.RunningVariance.Cols]);
+                    yield return ($"beta{normalization}", bn.beta, [bn.beta.Cols], true);
+                    yield return ($"gamma{normalization}", bn.gamma, [bn.gamma.Cols], true);
+                    yield return ($"running_mean{normalization}", bn.RunningMean, [bn.RunningMean.Cols], true);
+                    yield return ($"running_var{normalization}", bn.RunningVariance, [bn.RunningVariance.Cols], true);
                     break;
             }
         }

@@ -108,7 +108,7 @@ internal static class MlpTool
         if (s.LayerSizes is null) throw new InvalidSpecException("--layer-sizes is required, e.g. --layer-sizes \"784;256;10\"");
         var layers = SpecParser.List(s.Layers);
         var sizes = SpecParser.LayerSizes(s.LayerSizes);
-        int linear = layers.Count(l => l != "BatchNormalization");
+        int linear = NetworkBuilder.LinearLayerCount(layers);
         var densities = SpecParser.Numbers("--densities", s.Densities, linear, s.OverallDensity, 0, 1);
         if (densities.Any(d => d < 1)) throw new InvalidSpecException("densities below 1 need sparse layers, which this version does not have yet");
         var dropouts = SpecParser.Numbers("--dropouts", s.Dropouts, linear, 0, 0, 0.999999);

@@ -17,7 +17,7 @@ public static class NetworkBuilder
     public static MultilayerPerceptron<float> Build(
         string[] layers, int[] sizes, double[] dropouts, WeightInitializer[] weights, OptimizerSpec[] optimizers, Rng rng)
     {
-        int linear = layers.Count(spec => !IsBatchNormalization(spec));
+        int linear = LinearLayerCount(layers);
         if (layers.Length == 0) throw new InvalidSpecException("--layers is empty: give one activation per linear layer, e.g. \"ReLU;ReLU;Linear\"");
         if (sizes.Length != linear + 1)
             throw new InvalidSpecException($"--layers has {linear} linear layers, so --layer-sizes needs {linear + 1} sizes, got {sizes.Length}");
@@ -38,6 +38,9 @@ public static class NetworkBuilder
         }
         return new MultilayerPerceptron<float>(result);
     }
+
+    /// <summary>How many entries of the layer list are linear layers (all but BatchNormalization).</summary>
+    public static int LinearLayerCount(string[] layers) => layers.Count(spec => !IsBatchNormalization(spec));
 
     private static bool IsBatchNormalization(string spec) => spec.Trim() == "BatchNormalization";
 

@@ -145,9 +145,10 @@ public static class ImageDatasets
     private static Matrix<float> Scale(Matrix<float> X)
     {
         var x = X.AsSpan();
-        for (int k = 0; k < x.Length; k++) x[k] = 2 * (x[k] / 255f - 0.5f);
+        for (int k = 0; k < x.Length; k++) x[k] = ToUnit(x[k]);
         return X;
     }
 
-    private static float ToUnit(byte v) => 2 * (v / 255f - 0.5f);
+    /// <summary>A pixel v ∈ 0..255 as 2(v/255 − 0.5) ∈ [−1, 1].</summary>
+    private static float ToUnit(float v) => 2 * (v / 255f - 0.5f);
 }

@@ -12,6 +12,11 @@ switch (what)
     case "epoch":
         EpochBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 3);
         return 0;
+    case "sparse":
+        EpochBenchmark.RunSparse(Console.Out, args.Length > 1 ? repetitions : 3, args.Length > 2 ? int.Parse(args[2]) : 2,
+            args.Length > 3 ? [.. args[3].Split(',').Select(d => double.Parse(d, System.Globalization.CultureInfo.InvariantCulture))] : [1, 0.5, 0.2, 0.1, 0.05, 0.01, 0.001],
+            args.Length > 4 ? args[4] : "disabled");
+        return 0;
     default:
         Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch)");
         return 1;

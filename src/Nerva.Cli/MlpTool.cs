@@ -3,6 +3,7 @@ using Nerva.Data;
 using Nerva.Kernels;
 using Nerva.Layers;
 using Nerva.Schedulers;
+using Nerva.Sparse;
 using Nerva.Specs;
 using Nerva.Training;
 
@@ -19,7 +20,8 @@ internal static class MlpTool
         if (s.BatchSize < 1) throw new InvalidSpecException($"--batch-size must be at least 1, got {s.BatchSize}");
         if (s.Threads is < 1) throw new InvalidSpecException($"--threads must be at least 1, got {s.Threads}");
         if (s.Timer is not ("disabled" or "brief" or "full")) throw new InvalidSpecException($"--timer '{s.Timer}' (valid: disabled, brief, full)");
-        if (s.Prune is not null || s.Grow is not null) throw new InvalidSpecException("--prune and --grow need sparse layers, which this version does not have yet");
+        if (s.Grow is not null && s.Prune is null) throw new InvalidSpecException("--grow needs --prune (a grow step puts back the weights a prune step removed)");
+        if (s.PruneInterval < 0) throw new InvalidSpecException($"--prune-interval must be at least 0 batches, got {s.PruneInterval}");
         if (s.Threads is int threads) Parallelism.Threads = threads;
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);
@@ -31,6 +33,7 @@ internal static class MlpTool
         if (s.SaveDataset is not null) data.Save(s.SaveDataset);
 
         var mlp = BuildNetwork(s, rng);
+        var sparseTraining = SparseTraining(s, mlp);
         if (s.LoadWeights is not null) WeightsFile.Load(mlp, s.LoadWeights);
         if (s.SaveInitialWeights is not null) WeightsFile.Save(mlp, s.SaveInitialWeights);
         var loss = SpecParser.Loss(s.Loss);
@@ -48,7 +51,7 @@ internal static class MlpTool
         output.WriteLine(mlp.ToString());
         output.WriteLine($"loss = {loss}");
         if (s.LearningRateScheduler is not null) output.WriteLine($"learning rate scheduler = {scheduler}");
-        output.WriteLine("layer densities: " + string.Join(", ", mlp.Layers.OfType<LinearLayer<float>>().Select(l => $"{l.W.Length}/{l.W.Length} (100%)")));
+        output.WriteLine("layer densities: " + string.Join(", ", mlp.Layers.OfType<LinearLayer<float>>().Select(DensityText)));
         output.WriteLine();
 
         var options = new TrainingOptions
@@ -60,6 +63,7 @@ internal static class MlpTool
             Clip = s.Clip,
             Timer = s.Timer,
             GradientStep = s.GradientStep,
+            SparseTraining = sparseTraining,
         };
         var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, output);
         if (s.Preprocessed is not null)
@@ -109,14 +113,35 @@ internal static class MlpTool
         var layers = SpecParser.List(s.Layers);
         var sizes = SpecParser.LayerSizes(s.LayerSizes);
         int linear = NetworkBuilder.LinearLayerCount(layers);
-        var densities = SpecParser.Numbers("--densities", s.Densities, linear, s.OverallDensity, 0, 1);
-        if (densities.Any(d => d < 1)) throw new InvalidSpecException("densities below 1 need sparse layers, which this version does not have yet");
+        if (s.Densities is not null && s.OverallDensity != 1) throw new InvalidSpecException("give --densities or --overall-density, not both");
+        if (!(s.OverallDensity > 0 && s.OverallDensity <= 1)) throw new InvalidSpecException($"--overall-density must be in (0, 1], got {s.OverallDensity}");
+        var densities = s.Densities is not null
+            ? SpecParser.Numbers("--densities", s.Densities, linear, 1, 0, 1)
+            : ErdosRenyi.Densities(s.OverallDensity, sizes);
+        if (densities.Any(d => d == 0)) throw new InvalidSpecException("--densities: a layer needs a density above 0 (1 = dense)");
         var dropouts = SpecParser.Numbers("--dropouts", s.Dropouts, linear, 0, 0, 0.999999);
         var weights = SpecParser.List(s.LayerWeights).Select(SpecParser.Weights).ToArray();
         var optimizers = SpecParser.List(s.Optimizers).Select(SpecParser.Optimizer).ToArray();
         if (weights.Length == 0) throw new InvalidSpecException("--layer-weights is empty");
         if (optimizers.Length == 0) throw new InvalidSpecException("--optimizers is empty");
-        return NetworkBuilder.Build(layers, sizes, dropouts, weights, optimizers, rng);
+        return NetworkBuilder.Build(layers, sizes, dropouts, weights, optimizers, rng, densities);
+    }
+
+    private static DynamicSparseTraining? SparseTraining(MlpSettings s, MultilayerPerceptron<float> mlp)
+    {
+        if (s.Prune is null) return null;
+        if (!mlp.Layers.OfType<LinearLayer<float>>().Any(layer => layer.IsSparse))
+            throw new InvalidSpecException("--prune needs sparse layers: give --densities or --overall-density below 1");
+        return new DynamicSparseTraining(SpecParser.Prune(s.Prune), SpecParser.Grow(s.Grow ?? "Random"), SpecParser.Weights(s.GrowWeights), s.PruneInterval);
+    }
+
+    /// <summary>"nnz/N (p%)" as the original prints it: "N/N (100%)" for a dense layer.</summary>
+    private static string DensityText(LinearLayer<float> layer)
+    {
+        long total = (long)layer.InputSize * layer.OutputSize;
+        return layer.IsSparse
+            ? string.Create(CultureInfo.InvariantCulture, $"{layer.WeightCount}/{total} ({100 * layer.Density:F3}%)")
+            : $"{total}/{total} (100%)";
     }
 
     private static void PrintInfo(Dataset data, MultilayerPerceptron<float> mlp, string name, TextWriter output)

@@ -41,16 +41,22 @@ public abstract record WeightInitializer
     {
         ArgumentNullException.ThrowIfNull(rng);
         Shapes.RowVector("WeightInitializer", b, W.Rows);
-        var w = W.AsSpan();
-        for (int k = 0; k < w.Length; k++) w[k] = T.CreateChecked(NextWeight(W.Cols, W.Rows, rng));
-        b.Fill(T.CreateChecked(Bias));
+        InitializeWeights(W.AsSpan(), W.Cols, W.Rows, rng);
+        InitializeBias(b);
     }
 
-    /// <summary>Fills only the given weight positions (new connections of a sparse layer, say).</summary>
+    /// <summary>
+    /// Fills the given weights of a layer with D inputs and K outputs, in order (the stored values of a
+    /// sparse layer, or its new connections after growing).
+    /// </summary>
     public void InitializeWeights<T>(Span<T> values, int D, int K, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(rng);
         for (int k = 0; k < values.Length; k++) values[k] = T.CreateChecked(NextWeight(D, K, rng));
     }
+
+    /// <summary>Sets every bias entry.</summary>
+    public void InitializeBias<T>(Matrix<T> b) where T : unmanaged, IFloatingPointIeee754<T> => b.Fill(T.CreateChecked(Bias));
 
     /// <summary>The value of every bias entry.</summary>
     protected virtual double Bias => 0;

@@ -36,6 +36,15 @@ public sealed class LayerGradientTests(ITestOutputHelper output)
         ["Linear with dropout"] = (D, K, rng) => WithMask(new LinearLayer<double>(D, K, rng, dropout: 0.4), rng),
         ["ReLU with dropout"] = (D, K, rng) => WithMask(new ActivationLayer<double, ReLU<double>>(D, K, default, rng, dropout: 0.3), rng),
         ["Softmax with dropout"] = (D, K, rng) => WithMask(new SoftmaxLayer<double>(D, K, rng, dropout: 0.5), rng),
+        // sparse (CSR) layers: the gradients of the stored weights only
+        ["Sparse Linear"] = (D, K, rng) => new LinearLayer<double>(D, K, rng, density: 0.5),
+        ["Sparse ReLU"] = (D, K, rng) => new ActivationLayer<double, ReLU<double>>(D, K, default, rng, density: 0.6),
+        ["Sparse Sigmoid"] = (D, K, rng) => new ActivationLayer<double, Sigmoid<double>>(D, K, default, rng, density: 0.4),
+        ["Sparse ELU"] = (D, K, rng) => new ActivationLayer<double, ELU<double>>(D, K, new(0.7), rng, density: 0.5),
+        ["Sparse SReLU"] = (D, K, rng) => new SReLULayer<double>(D, K, new(0.1, -0.2, 0.3, 0.25), rng, density: 0.5),
+        ["Sparse Softmax"] = (D, K, rng) => new SoftmaxLayer<double>(D, K, rng, density: 0.5),
+        ["Sparse LogSoftmax"] = (D, K, rng) => new LogSoftmaxLayer<double>(D, K, rng, density: 0.7),
+        ["Sparse ReLU with dropout"] = (D, K, rng) => WithMask(new ActivationLayer<double, ReLU<double>>(D, K, default, rng, dropout: 0.3, density: 0.6), rng),
     };
 
     [Theory]

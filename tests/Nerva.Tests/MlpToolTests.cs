@@ -60,10 +60,9 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.True(losses[^1] < 0.9 * losses[0], $"loss {losses[0]} → {losses[^1]}");
     }
 
-    [Fact]
-    public void A_learnable_dataset_is_learned()
+    /// <summary>Two Gaussian blobs, written as an .npz dataset in the original's layout; returns its path.</summary>
+    private string WriteBlobs()
     {
-        // Two Gaussian blobs, written as an .npz dataset in the original's layout.
         var rng = new Rng(3);
         float[] Blobs(int n, long[] labels)
         {
@@ -83,6 +82,13 @@ public sealed partial class MlpToolTests : IDisposable
             new("Xtrain", NpyArray.FromFloats(Blobs(400, train), 400, 2)), new("Ttrain", NpyArray.FromInt64(train, 400)),
             new("Xtest", NpyArray.FromFloats(Blobs(100, test), 100, 2)), new("Ttest", NpyArray.FromInt64(test, 100)),
         ]);
+        return path;
+    }
+
+    [Fact]
+    public void A_learnable_dataset_is_learned()
+    {
+        string path = WriteBlobs();
         var (code, output, error) = Run("--load-dataset", path, "--layers", "ReLU;Linear", "--layer-sizes", "2;16;2", "--loss", "SoftmaxCrossEntropy",
             "--learning-rate", "0.1", "--epochs", "5", "--batch-size", "20", "--seed", "1");
         Assert.True(code == 0, error);
@@ -192,6 +198,14 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--epochs", "1", "--epochs", "2"], "'--epochs' expects a single argument" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--bogus"], "Unrecognized command or argument '--bogus'" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--layer-weights", "None"], "NaN" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--prune", "Magnitude(0.2)"], "--prune needs sparse layers" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--grow", "Random"], "--grow needs --prune" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--prune", "Magnitude(1.5)"], "ζ must be in [0, 1], got 1.5" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--prune", "Random(0.1)"], "unknown prune strategy 'Random(0.1)' (valid: Magnitude(zeta), SET(zeta), Threshold(value))" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--prune", "SET(0.1)", "--grow", "Hebbian"], "unknown grow strategy 'Hebbian' (valid: Random, Gradient)" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5;0"], "a layer needs a density above 0" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--overall-density", "0.5"], "give --densities or --overall-density, not both" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--overall-density", "1.5"], "--overall-density must be in (0, 1], got 1.5" },
     };
 
     [Theory]
@@ -239,6 +253,51 @@ public sealed partial class MlpToolTests : IDisposable
         (code, output, error) = Run([.. With("--dataset-size", "64", "--batch-size", "64"), "--epochs", "1", "--gradient-step", "1e-3"]);
         Assert.True(code == 0, error);
         Assert.Matches(@"gradient check epoch 1 batch 1: layer 1 DW relative error", output);
+    }
+
+    [Fact]
+    public void Sparse_training_with_prune_and_grow_in_the_original_format()
+    {
+        string[] sparse = ["--load-dataset", WriteBlobs(), "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;128;128;2", "--optimizers", "Momentum(0.9)",
+            "--loss", "SoftmaxCrossEntropy", "--learning-rate", "0.05", "--batch-size", "20", "--seed", "1", "--threads", "1", "--overall-density", "0.2", "--epochs", "6"];
+        var (code, output, error) = Run([.. sparse, "--prune", "Magnitude(0.2)", "--grow", "Random"]);
+        Assert.True(code == 0, error);
+        Assert.Matches(@"Sparse\(input_size=128, output_size=128, density=0\.\d+, optimizer=Momentum\(0\.90000\), activation=ReLU\(\)\)", output);
+        Assert.Matches(@"layer densities: 256/256 \(100%\), \d+/16384 \(\d+\.\d{3}%\), 256/256 \(100%\)", output);
+        var accuracies = AccuracyLine().Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(accuracies[^1] >= 0.95, $"test accuracy {accuracies[^1]}");
+        // once before every epoch but the first, for the one sparse layer
+        var regrow = Regex.Matches(output, @"pruning \+ growing (\d+)/(\d+) weights");
+        Assert.Equal(5, regrow.Count);
+        int nnz = int.Parse(regrow[0].Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.Equal((int)Math.Round(0.2 * nnz, MidpointRounding.AwayFromZero), int.Parse(regrow[0].Groups[1].Value, CultureInfo.InvariantCulture));
+
+        // gradient growth, every 20 batches, and the same seed gives the same run
+        string Strip(string text) => TimePattern().Replace(text, "");
+        string[] rigl = [.. sparse, "--prune", "SET(0.3)", "--grow", "Gradient", "--grow-weights", "Zero", "--prune-interval", "20"];
+        var first = Run(rigl);
+        Assert.True(first.Code == 0, first.Error);
+        Assert.Equal(6 * 400 / 20 / 20 - 1, Regex.Matches(first.Output, "pruning \\+ growing").Count);
+        Assert.Equal(Strip(first.Output), Strip(Run(rigl).Output));
+    }
+
+    [Fact]
+    public void Sparse_weights_save_as_dense_arrays_and_load_back_as_the_support()
+    {
+        string path = Path.Combine(_directory, "sparse.npz");
+        string[] sparse = [.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.25;1", "--epochs", "2"];
+        var run = Run([.. sparse, "--save-weights", path]);
+        Assert.True(run.Code == 0, run.Error);
+        var W2 = Npz.Read(path)["W2"];
+        Assert.Equal([64, 64], W2.Shape);
+        Assert.Equal(1024, W2.ToFloats().Count(w => w != 0));
+        // NumPy reads the same non-zeros
+        Assert.Equal("1024", NpyTests.RunNumPy($"import numpy as np; print(np.count_nonzero(np.load('{path}')['W2']))"));
+        // loaded into a sparse layer of another support, the file's non-zeros become the support
+        var again = Run([.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.5;1", "--epochs", "0", "--load-weights", path]);
+        Assert.True(again.Code == 0, again.Error);
+        Assert.Equal(EpochLine().Matches(run.Output)[^1].Groups[2].Value, EpochLine().Matches(again.Output)[0].Groups[2].Value);
+        Assert.Contains("layer densities: 128/128 (100%), 1024/4096 (25.000%), 128/128 (100%)", again.Output.Replace("\r", "", StringComparison.Ordinal));
     }
 
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]

@@ -25,7 +25,7 @@ public sealed class OptimizerAndSchedulerTests
         optimizer.Update(0.1);  // Δ = −0.05, θ = 0.95
         optimizer.Update(0.1);  // Δ = 0.9·(−0.05) − 0.05 = −0.095, θ = 0.855
         Assert.Equal(0.855, theta[0, 0], 15);
-        Assert.Equal(-0.095, ((IHasDelta<double>)optimizer).Delta[0, 0], 15);
+        Assert.Equal(-0.095, optimizer.State[0][0, 0], 15);
     }
 
     [Fact]

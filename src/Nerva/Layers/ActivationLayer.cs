@@ -19,8 +19,8 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TAct : struct, IActivationFunction<T>
 {
-    public ActivationLayer(int D, int K, TAct activation, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0)
-        : base(D, K, rng, weights, optimizer, dropout)
+    public ActivationLayer(int D, int K, TAct activation, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
+        : base(D, K, rng, weights, optimizer, dropout, density)
     {
         Activation = activation;
     }

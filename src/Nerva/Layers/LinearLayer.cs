@@ -1,69 +1,162 @@
 using System.Globalization;
 using System.Numerics;
 using Nerva.Optimizers;
+using Nerva.Sparse;
 using static Nerva.MatrixOperations;
 
 namespace Nerva.Layers;
 
 /// <summary>
-/// The linear layer of seed 000 §4, with optional DropConnect dropout on W (the "linear dropout layer").
+/// The linear layer of seed 000 §4, dense or sparse, with optional DropConnect dropout on W (the "linear
+/// dropout layer").
 /// <code>
 /// feedforward:  Y  = X·Wᵀ + 1_N·b
 /// backprop:     DW = DYᵀ·X
 ///               Db = 1_Nᵀ·DY
 ///               DX = DY·W
 /// </code>
-/// With dropout rate p the weights are W ⊙ R, R a K×D mask with entries Bernoulli(1 − p)/(1 − p), so
-/// DW = (DYᵀ·X) ⊙ R and DX = DY·(W ⊙ R). Unlike the original, p is the probability of dropping a
-/// weight, <see cref="RenewDropoutMask"/> draws a fresh mask (the trainer does so per batch), and
-/// evaluation mode uses W itself.
+/// A layer with density &lt; 1 keeps W in CSR form (<see cref="SparseW"/>) and never forms it densely:
+/// the products run as SpMM and SDDMM on the transposed batch (<see cref="SparseProducts"/>), DW only
+/// on W's support, and the optimizer updates the stored values, so W, DW and the optimizer state share
+/// one support. With dropout rate p the weights are W ⊙ R, R a mask shaped like the stored weights with
+/// entries Bernoulli(1 − p)/(1 − p), so DW = (DYᵀ·X) ⊙ R and DX = DY·(W ⊙ R). Unlike the original, p is the
+/// probability of dropping a weight, <see cref="RenewDropoutMask"/> draws a fresh mask (the trainer does
+/// so per batch), evaluation mode uses W itself, and sparse layers have dropout too.
 /// </summary>
 public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly Matrix<T>? _W, _DW;
     private readonly Matrix<T> _R = new(0, 0);
     private readonly Matrix<T> _WR = new(0, 0);
     private bool _droppedOut;
 
-    public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0)
+    // The batch in transposed layout (sparse layers only): Xᵀ, Zᵀ, DZᵀ, DXᵀ and W's values in column order.
+    private readonly Matrix<T> _Xt = new(0, 0), _Zt = new(0, 0), _DZt = new(0, 0), _DXt = new(0, 0), _WByColumn = new(1, 0);
+
+    public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
     {
         if (D < 1 || K < 1) throw new ArgumentOutOfRangeException(nameof(D), $"a layer needs at least one input and one output, got D={D}, K={K}");
         if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), $"the dropout rate must be in [0, 1), got {dropout}");
-        W = new Matrix<T>(K, D);
+        if (!(density > 0 && density <= 1)) throw new ArgumentOutOfRangeException(nameof(density), $"the density must be in (0, 1], got {density}");
+        InputSize = D;
+        rng ??= new Rng(0);
+        weights ??= WeightInitializer.Xavier;
         b = new Matrix<T>(1, K);
-        DW = new Matrix<T>(K, D);
         Db = new Matrix<T>(1, K);
         DropoutRate = dropout;
         if (optimizer is not null) Optimizer = optimizer;
-        AddParameter("W", W, DW);
-        AddParameter("b", b, Db);
-        (weights ?? WeightInitializer.Xavier).Initialize(W, b, rng ?? new Rng(0));
-        if (dropout > 0)
+        if (density < 1)
         {
-            _R.Resize(K, D);
-            _R.Fill(T.One);
-            _WR.Resize(K, D);
+            // the support first, then its values in CSR order (the original's order of random draws)
+            SparseW = CsrMatrix<T>.Random(K, D, density, rng);
+            SparseDW = new Matrix<T>(1, SparseW.NonZeroCount);
+            weights.InitializeWeights(SparseW.Values.AsSpan(), D, K, rng);
+            weights.InitializeBias(b);
+            AddParameter("W", SparseW.Values, SparseDW);
         }
+        else
+        {
+            _W = new Matrix<T>(K, D);
+            _DW = new Matrix<T>(K, D);
+            weights.Initialize(_W, b, rng);
+            AddParameter("W", _W, _DW);
+        }
+        AddParameter("b", b, Db);
+        ResetDropoutMask();
     }
 
-    public override int InputSize => W.Cols;
+    public override int InputSize { get; }
 
-    public override int OutputSize => W.Rows;
+    public override int OutputSize => b.Cols;
 
-    /// <summary>W ∈ ℝ^{K×D}.</summary>
-    public Matrix<T> W { get; }
+    /// <summary>W ∈ ℝ^{K×D} of a dense layer. A sparse layer has <see cref="SparseW"/> instead (see <see cref="DenseWeights"/>).</summary>
+    public Matrix<T> W => _W ?? throw SparseLayer("W", "SparseW");
 
     /// <summary>b ∈ ℝ^{1×K}.</summary>
     public Matrix<T> b { get; }
 
-    public Matrix<T> DW { get; }
+    /// <summary>DW of a dense layer; a sparse layer has <see cref="SparseDW"/>.</summary>
+    public Matrix<T> DW => _DW ?? throw SparseLayer("DW", "SparseDW");
 
     public Matrix<T> Db { get; }
+
+    /// <summary>W of a sparse layer (null for a dense one).</summary>
+    public CsrMatrix<T>? SparseW { get; }
+
+    /// <summary>DW of a sparse layer on W's support: a 1×nnz row in the entry order of <see cref="SparseW"/>.</summary>
+    public Matrix<T>? SparseDW { get; }
+
+    /// <summary>Whether W is stored in CSR form.</summary>
+    public bool IsSparse => SparseW is not null;
+
+    /// <summary>The fraction of W that is stored: nnz/(K·D), 1 for a dense layer.</summary>
+    public double Density => SparseW?.Density ?? 1;
+
+    /// <summary>The number of stored weights.</summary>
+    public int WeightCount => SparseW?.NonZeroCount ?? _W!.Length;
 
     /// <summary>The probability p that a weight is dropped in a training step (0: no dropout).</summary>
     public double DropoutRate { get; }
 
-    /// <summary>The dropout mask R (K×D); all ones until the first renewal.</summary>
+    /// <summary>The dropout mask R, shaped like the stored weights (K×D, or 1×nnz when sparse); all ones until the first renewal.</summary>
     public Matrix<T> R => _R;
+
+    /// <summary>A dense copy of W (zero outside the support of a sparse layer).</summary>
+    public Matrix<T> DenseWeights() => SparseW?.ToDense() ?? _W!.Clone();
+
+    /// <summary>
+    /// Sets W from a dense K×D matrix. A sparse layer takes the non-zeros of <paramref name="W"/> as its new
+    /// support (the original's <c>load_weights</c>); its DW and optimizer state start again from zero.
+    /// </summary>
+    public void LoadWeights(Matrix<T> W)
+    {
+        if (W.Rows != OutputSize || W.Cols != InputSize)
+            throw new ArgumentException($"LoadWeights: W is {W.Shape}, the layer needs {OutputSize}×{InputSize}");
+        if (SparseW is null)
+        {
+            W.CopyTo(_W!);
+            return;
+        }
+        SparseW.Load(W);
+        SparseDW!.Resize(1, SparseW.NonZeroCount);
+        SparseDW.Fill(T.Zero);
+        ResetDropoutMask();
+        Optimizer = Optimizer;
+    }
+
+    /// <summary>
+    /// Moves a sparse layer to a new support of the same size (a prune-and-grow step): new entry e keeps the
+    /// value and optimizer state of old entry source[e], or, where source[e] &lt; 0, takes the next of
+    /// <paramref name="grown"/> and zero state. DW is zeroed.
+    /// </summary>
+    public void ChangeSupport(ReadOnlySpan<long> positions, ReadOnlySpan<int> source, ReadOnlySpan<T> grown)
+    {
+        var W = SparseW ?? throw new InvalidOperationException("ChangeSupport: the layer is dense");
+        if (positions.Length != W.NonZeroCount || source.Length != W.NonZeroCount)
+            throw new ArgumentException($"ChangeSupport: {positions.Length} positions and {source.Length} sources for {W.NonZeroCount} stored weights");
+        var parameter = Parameters[0];
+        Remap(W.Values.AsSpan(), source, grown);
+        foreach (var state in parameter.Optimizer.State) Remap(state.AsSpan(), source, []);
+        W.SetSupport(positions);
+        SparseDW!.Fill(T.Zero);
+
+        static void Remap(Span<T> buffer, ReadOnlySpan<int> source, ReadOnlySpan<T> grown)
+        {
+            var old = buffer.ToArray();
+            for (int e = 0, g = 0; e < buffer.Length; e++)
+                buffer[e] = source[e] >= 0 ? old[source[e]] : grown.IsEmpty ? T.Zero : grown[g++];
+        }
+    }
+
+    /// <summary>Rows first … first + G.Rows − 1 of the dense gradient DZᵀ·X of the last batch, for gradient growth.</summary>
+    internal void DenseGradientRows(int first, Matrix<T> block, Matrix<T> G)
+    {
+        if (SparseW is null) throw new InvalidOperationException("DenseGradientRows: the layer is dense");
+        int P = _DZt.Cols, count = G.Rows;
+        block.Resize(count, P);
+        _DZt.AsSpan().Slice(first * P, count * P).CopyTo(block.AsSpan());
+        Product(block, _Xt, G, transposeB: true);
+    }
 
     /// <summary>Draws a fresh mask: R_ij = 1/(1 − p) with probability 1 − p, else 0.</summary>
     public void RenewDropoutMask(Rng rng)
@@ -83,24 +176,68 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     protected void Affine(Matrix<T> Z)
     {
         _droppedOut = IsTraining && DropoutRate > 0;
-        var weights = W;
+        var weights = Parameters[0].Value;
         if (_droppedOut)
         {
-            Hadamard(W, _R, _WR);
+            Hadamard(weights, _R, _WR);
             weights = _WR;
         }
-        Product(X, weights, Z, transposeB: true);
-        AddRowRepeat(Z, b);
+        if (SparseW is null)
+        {
+            Product(X, weights, Z, transposeB: true);
+            AddRowRepeat(Z, b);
+            return;
+        }
+        // Zᵀ = W·Xᵀ + b·1ᵀ on the transposed batch; Z = (Zᵀ)ᵀ
+        SparseProducts.TransposeToPadded(X, _Xt);
+        SparseProducts.Feedforward(SparseW, weights, _Xt, b, _Zt);
+        SparseProducts.TransposeFromPadded(_Zt, X.Rows, Z);
     }
 
     /// <summary>DW = DZᵀ·X (⊙ R); Db = 1_Nᵀ·DZ; DX = DZ·W (or DZ·(W ⊙ R)).</summary>
     protected void AffineBackpropagate(Matrix<T> DZ)
     {
-        Product(DZ, X, DW, transposeA: true);
-        if (_droppedOut) Hadamard(DW, _R, DW);
+        var weights = _droppedOut ? _WR : Parameters[0].Value;
+        var DWvalues = Parameters[0].Gradient;
+        if (SparseW is null)
+        {
+            Product(DZ, X, DWvalues, transposeA: true);
+        }
+        else
+        {
+            // DW = DZᵀ·X on W's support (SDDMM), from DZᵀ and the Xᵀ of the feedforward
+            SparseProducts.TransposeToPadded(DZ, _DZt);
+            SparseProducts.WeightGradient(SparseW, _DZt, _Xt, DWvalues);
+        }
+        if (_droppedOut) Hadamard(DWvalues, _R, DWvalues);
         ColumnsSum(DZ, Db);
-        if (ComputeInputGradient) Product(DZ, _droppedOut ? _WR : W, DX);
+        if (!ComputeInputGradient) return;
+        if (SparseW is null)
+        {
+            Product(DZ, weights, DX);
+            return;
+        }
+        // DXᵀ = Wᵀ·DZᵀ, column by column of W; DX = (DXᵀ)ᵀ
+        var w = weights.AsSpan();
+        _WByColumn.Resize(1, w.Length);
+        var byColumn = _WByColumn.AsSpan();
+        var entries = SparseW.ColumnEntries;
+        for (int i = 0; i < byColumn.Length; i++) byColumn[i] = w[entries[i]];
+        SparseProducts.InputGradient(SparseW, _WByColumn, _DZt, _DXt);
+        SparseProducts.TransposeFromPadded(_DXt, DZ.Rows, DX);
     }
+
+    private void ResetDropoutMask()
+    {
+        if (DropoutRate == 0) return;
+        var weights = Parameters[0].Value;
+        _R.Resize(weights.Rows, weights.Cols);
+        _R.Fill(T.One);
+        _WR.Resize(weights.Rows, weights.Cols);
+    }
+
+    private InvalidOperationException SparseLayer(string name, string instead)
+        => new($"{name}: this layer is sparse (density {Density}); use {instead}, or DenseWeights() for a dense copy of W");
 
     /// <summary>The activation's text in the original's format; "NoActivation()" for a linear layer.</summary>
     protected virtual string ActivationText => "NoActivation()";
@@ -108,6 +245,9 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     public override string ToString()
     {
         string dropout = DropoutRate > 0 ? string.Create(CultureInfo.InvariantCulture, $", dropout={DropoutRate}") : "";
+        if (SparseW is not null)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Sparse(input_size={InputSize}, output_size={OutputSize}, density={(float)Density}, optimizer={Optimizer}, activation={ActivationText}{dropout})");
         return $"Dense(input_size={InputSize}, output_size={OutputSize}, optimizer={Optimizer}, activation={ActivationText}{dropout})";
     }
 }

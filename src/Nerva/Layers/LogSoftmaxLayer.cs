@@ -13,8 +13,8 @@ namespace Nerva.Layers;
 /// </code>
 /// softmax(Z) is recovered from the output as e^Y.
 /// </summary>
-public sealed class LogSoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0)
-    : LinearLayer<T>(D, K, rng, weights, optimizer, dropout) where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class LogSoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
+    : LinearLayer<T>(D, K, rng, weights, optimizer, dropout, density) where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Matrix<T> Z { get; } = new(0, 0);
 

@@ -18,8 +18,8 @@ namespace Nerva.Layers;
 /// </summary>
 public sealed class SReLULayer<T> : ActivationLayer<T, SReLU<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public SReLULayer(int D, int K, SReLU<T> initial, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0)
-        : base(D, K, initial, rng, weights, optimizer, dropout)
+    public SReLULayer(int D, int K, SReLU<T> initial, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
+        : base(D, K, initial, rng, weights, optimizer, dropout, density)
     {
         A = Matrix<T>.FromRows([double.CreateChecked(initial.Al), double.CreateChecked(initial.Tl), double.CreateChecked(initial.Ar), double.CreateChecked(initial.Tr)]);
         DA = new Matrix<T>(1, 4);

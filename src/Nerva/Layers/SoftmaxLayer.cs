@@ -14,8 +14,8 @@ namespace Nerva.Layers;
 /// diag(DY·Yᵀ) is not formed as an N×N product: its i-th entry is the row dot product Σ_j DY_ij·Y_ij,
 /// which costs O(N·K). The tests compare this with the literal equation.
 /// </summary>
-public sealed class SoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0)
-    : LinearLayer<T>(D, K, rng, weights, optimizer, dropout) where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class SoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
+    : LinearLayer<T>(D, K, rng, weights, optimizer, dropout, density) where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Matrix<T> Z { get; } = new(0, 0);
 

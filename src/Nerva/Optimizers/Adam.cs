@@ -25,6 +25,8 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
         private readonly Matrix<T> _v = new(theta.Rows, theta.Cols);
         private int _t;
 
+        public IReadOnlyList<Matrix<T>> State => [_m, _v];
+
         public void Update(T eta)
         {
             _t++;

@@ -16,6 +16,8 @@ public sealed record GradientDescent : OptimizerSpec
 
     private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta) : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public IReadOnlyList<Matrix<T>> State => [];
+
         public void Update(T eta)
         {
             var x = theta.AsSpan();

@@ -7,6 +7,12 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>One optimization step with learning rate η.</summary>
     void Update(T eta);
+
+    /// <summary>
+    /// The per-element state, each buffer shaped like θ and indexed like it (momentum Δ; Adam's m and v);
+    /// empty for gradient descent. Clipping and the prune/grow step of sparse layers work on these.
+    /// </summary>
+    IReadOnlyList<Matrix<T>> State { get; }
 }
 
 /// <summary>

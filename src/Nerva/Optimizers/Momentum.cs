@@ -15,10 +15,12 @@ public sealed record Momentum(double Mu) : OptimizerSpec
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Momentum({Mu:F5})");
 
-    internal sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>, IHasDelta<T>
+    internal sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public Matrix<T> Delta { get; } = new(theta.Rows, theta.Cols);
+
+        public IReadOnlyList<Matrix<T>> State => [Delta];
 
         public void Update(T eta)
         {
@@ -46,10 +48,4 @@ public sealed record Momentum(double Mu) : OptimizerSpec
             }
         }
     }
-}
-
-/// <summary>An optimizer with a momentum buffer Δ of θ's shape (for clipping and for tests).</summary>
-public interface IHasDelta<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    Matrix<T> Delta { get; }
 }

@@ -15,10 +15,12 @@ public sealed record Nesterov(double Mu) : OptimizerSpec
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Nesterov({Mu:F5})");
 
-    private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>, IHasDelta<T>
+    private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public Matrix<T> Delta { get; } = new(theta.Rows, theta.Cols);
+
+        public IReadOnlyList<Matrix<T>> State => [Delta];
 
         public void Update(T eta)
         {

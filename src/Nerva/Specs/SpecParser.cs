@@ -2,6 +2,7 @@ using System.Globalization;
 using Nerva.Losses;
 using Nerva.Optimizers;
 using Nerva.Schedulers;
+using Nerva.Sparse;
 
 namespace Nerva.Specs;
 
@@ -11,6 +12,8 @@ public static class SpecParser
     public static readonly string[] LossNames = ["SquaredError", "MeanSquaredError", "CrossEntropy", "SoftmaxCrossEntropy", "LogisticCrossEntropy", "NegativeLogLikelihood", "BinaryCrossEntropy"];
     public static readonly string[] OptimizerNames = ["GradientDescent", "Momentum(mu)", "Nesterov(mu)", "Adam(beta1, beta2, epsilon)"];
     public static readonly string[] SchedulerNames = ["Constant(lr)", "TimeBased(lr, decay)", "StepBased(lr, drop_rate, change_rate)", "MultiStepLR(lr, milestones=m1|m2|..., gamma)", "Exponential(lr, change_rate)"];
+    public static readonly string[] PruneNames = ["Magnitude(zeta)", "SET(zeta)", "Threshold(value)"];
+    public static readonly string[] GrowNames = ["Random", "Gradient"];
     public static readonly string[] WeightNames = ["Xavier", "XavierNormalized", "XavierLogistic", "He", "HeUniform", "Uniform", "PyTorch", "Zero"];
 
     /// <summary>A ';'-separated list; items are trimmed and empty items dropped (the original's <c>regex_split</c>).</summary>
@@ -135,5 +138,38 @@ public static class SpecParser
             default:
                 throw new InvalidSpecException($"unknown weight initializer '{text}' (valid: {string.Join(", ", WeightNames)})");
         }
+    }
+
+    /// <summary><c>--prune</c>: Magnitude(ζ), SET(ζ) or Threshold(t).</summary>
+    public static PruneStrategy Prune(string text)
+    {
+        var call = FunctionCall.Parse(text);
+        try
+        {
+            switch (call.Name)
+            {
+                case "Magnitude": call.Allow("zeta"); return new MagnitudePruning(call.Number(null, "zeta"));
+                case "SET": call.Allow("zeta"); return new SETPruning(call.Number(null, "zeta"));
+                case "Threshold": call.Allow("value", "threshold"); return new ThresholdPruning(call.Number(null, "value", "threshold"));
+                default: throw new InvalidSpecException($"unknown prune strategy '{text}' (valid: {string.Join(", ", PruneNames)})");
+            }
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidSpecException($"{call.Name}: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+    }
+
+    /// <summary><c>--grow</c>: Random or Gradient.</summary>
+    public static GrowStrategy Grow(string text)
+    {
+        var call = FunctionCall.Parse(text);
+        call.Allow();
+        return call.Name switch
+        {
+            "Random" => new RandomGrowth(),
+            "Gradient" => new GradientGrowth(),
+            _ => throw new InvalidSpecException($"unknown grow strategy '{text}' (valid: {string.Join(", ", GrowNames)})"),
+        };
     }
 }

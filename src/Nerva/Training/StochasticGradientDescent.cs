@@ -12,9 +12,10 @@ namespace Nerva.Training;
 /// <code>
 /// statistics before training                                       ("epoch   0 …")
 /// for every epoch:
-///     lr = scheduler(epoch); epoch hooks (data reload, prune/grow); clip
+///     lr = scheduler(epoch); epoch hooks (data reload); clip
 ///     shuffle the training indices (unless --no-shuffle)
 ///     for every batch, the last partial one included:
+///         prune and grow sparse layers when due (not counted in the epoch time)
 ///         renew dropout masks; Y = feedforward(X)
 ///         DY = ∇_Y loss(Y, T) / N                                   (N = rows of this batch)
 ///         backpropagate(Y, DY); optimize(lr)
@@ -30,6 +31,8 @@ public sealed class StochasticGradientDescent(
     private readonly Matrix<float> _Y = new(0, 0);
     private readonly Matrix<float> _DY = new(0, 0);
     private readonly Dictionary<string, (double Seconds, int Calls)> _timings = [];
+    private long _batchesDone;
+    private double _untimedSeconds;
 
     /// <summary>Called at the start of every epoch with its index, after the learning rate is set.</summary>
     public event Action<int>? EpochStarting;
@@ -55,8 +58,9 @@ public sealed class StochasticGradientDescent(
             CheckShapes(Data!);
             if (epoch > 0 && options.Clip > 0) Clip(options.Clip);
             long start = Stopwatch.GetTimestamp();
+            _untimedSeconds = 0;
             TrainEpoch(epoch + 1, Data!);
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds - _untimedSeconds;
             total += seconds;
             if (options.Statistics) accuracy = PrintStatistics(epoch + 1, seconds);
             else output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
@@ -78,27 +82,53 @@ public sealed class StochasticGradientDescent(
             int n = Math.Min(batchSize, N - start);
             Gather(data.Xtrain, indices, start, n, _X);
             Gather(data.Ttrain, indices, start, n, _T);
+            if (SparseStepDue(epoch, batch)) SparseStep(epoch, batch);
             mlp.RenewDropoutMasks(rng);
-            long t = Now();
-            mlp.Feedforward(_X, _Y);
-            Record("feedforward", t);
-            loss.Gradient(_Y, _T, _DY);
-            double value = loss.Value(_Y, _T);
-            if (!double.IsFinite(value) || !AllFinite(_DY))
-                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
-                    $"the loss became {(double.IsFinite(value) ? "finite but its gradient did not" : value.ToString(CultureInfo.InvariantCulture))} in epoch {epoch}, batch {batch}; lower the learning rate (now {LearningRate})"));
-            // DY = ∇_Y loss / N
-            var dy = _DY.AsSpan();
-            float scale = 1f / n;
-            for (int k = 0; k < dy.Length; k++) dy[k] *= scale;
-            t = Now();
-            mlp.Backpropagate(_Y, _DY);
-            Record("backpropagate", t);
+            ComputeGradients(epoch, batch);
             if (options.GradientStep > 0) GradientCheck.Run(mlp, loss, _X, _T, options.GradientStep, output, $"epoch {epoch} batch {batch}");
-            t = Now();
+            long t = Now();
             mlp.Optimize(eta);
             Record("optimize", t);
+            _batchesDone++;
         }
+    }
+
+    /// <summary>Y = feedforward(X); DY = ∇_Y loss(Y, T)/N; backpropagate(Y, DY), for the batch in _X, _T.</summary>
+    private void ComputeGradients(int epoch, int batch)
+    {
+        long t = Now();
+        mlp.Feedforward(_X, _Y);
+        Record("feedforward", t);
+        loss.Gradient(_Y, _T, _DY);
+        double value = loss.Value(_Y, _T);
+        if (!double.IsFinite(value) || !AllFinite(_DY))
+            throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                $"the loss became {(double.IsFinite(value) ? "finite but its gradient did not" : value.ToString(CultureInfo.InvariantCulture))} in epoch {epoch}, batch {batch}; lower the learning rate (now {LearningRate})"));
+        // DY = ∇_Y loss / N
+        var dy = _DY.AsSpan();
+        float scale = 1f / _X.Rows;
+        for (int k = 0; k < dy.Length; k++) dy[k] *= scale;
+        t = Now();
+        mlp.Backpropagate(_Y, _DY);
+        Record("backpropagate", t);
+    }
+
+    /// <summary>Once per epoch before every epoch but the first, or every IntervalBatches batches.</summary>
+    private bool SparseStepDue(int epoch, int batch)
+    {
+        var sparse = options.SparseTraining;
+        if (sparse is null) return false;
+        return sparse.IntervalBatches == 0 ? epoch > 1 && batch == 1 : _batchesDone > 0 && _batchesDone % sparse.IntervalBatches == 0;
+    }
+
+    /// <summary>Prunes and regrows the sparse layers; gradient growth first backpropagates the coming batch.</summary>
+    private void SparseStep(int epoch, int batch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var sparse = options.SparseTraining!;
+        if (sparse.Grow.NeedsGradient) ComputeGradients(epoch, batch);
+        sparse.Step(mlp, rng, output);
+        _untimedSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
     /// <summary>Loss (average over the training set) and accuracies, in evaluation mode; prints the epoch line.</summary>
@@ -147,7 +177,7 @@ public sealed class StochasticGradientDescent(
         foreach (var parameter in mlp.Layers.SelectMany(layer => layer.Parameters))
         {
             ZeroSmall(parameter.Value.AsSpan(), e);
-            if (parameter.Optimizer is IHasDelta<float> momentum) ZeroSmall(momentum.Delta.AsSpan(), e);
+            foreach (var state in parameter.Optimizer.State) ZeroSmall(state.AsSpan(), e);
         }
     }
 

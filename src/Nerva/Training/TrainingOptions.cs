@@ -13,11 +13,14 @@ public sealed record TrainingOptions
     /// <summary>Compute loss and accuracies before training and after every epoch.</summary>
     public bool Statistics { get; init; } = true;
 
-    /// <summary>If &gt; 0, at the start of every epoch &gt; 0 zero the entries of the weights and momentum buffers with |x| &lt; Clip.</summary>
+    /// <summary>If &gt; 0, at the start of every epoch &gt; 0 zero the entries of the weights and optimizer state (momentum Δ, Adam m and v) with |x| &lt; Clip.</summary>
     public double Clip { get; init; }
 
     /// <summary>Time feedforward, backpropagation and optimization: "disabled", "brief" or "full".</summary>
     public string Timer { get; init; } = "disabled";
+
+    /// <summary>Dynamic sparse training: prune and regrow the sparse layers (null: their supports stay fixed).</summary>
+    public Sparse.DynamicSparseTraining? SparseTraining { get; init; }
 
     /// <summary>If &gt; 0, check the gradients of every batch with central differences of this step.</summary>
     public double GradientStep { get; init; }

@@ -1,0 +1,307 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Nerva.Kernels;
+
+namespace Nerva.Sparse;
+
+/// <summary>
+/// The three products of a sparse linear layer (seed 000 §4 with W in CSR), on the batch in transposed
+/// layout: Xᵀ is D×P and Zᵀ, DZᵀ are K×P, one sample per column, P = N rounded up to whole vectors with
+/// zero padding. Every stored weight then costs one contiguous length-P vector operation per product:
+/// <code>
+/// Zᵀ  = W·Xᵀ + b·1ᵀ       row k:    Zᵀ[k,:] = b_k + Σ_{e ∈ row k} W_e·Xᵀ[col_e,:]      (SpMM)
+/// DXᵀ = Wᵀ·DZᵀ            column d: DXᵀ[d,:] = Σ_{e ∈ col d} W_e·DZᵀ[row_e,:]         (SpMM, by columns)
+/// DW  = (DZᵀ·X) on supp W  entry e:  DW_e = DZᵀ[row_e,:]·Xᵀ[col_e,:]                  (SDDMM)
+/// </code>
+/// Each output row is computed by one thread in a fixed order, so results do not depend on the thread count.
+/// </summary>
+public static class SparseProducts
+{
+    /// <summary>The padded batch width P for N samples: whole 64-byte vectors.</summary>
+    public static int PaddedWidth<T>(int N) where T : unmanaged, IFloatingPointIeee754<T>
+        => (N + Lanes<T>() - 1) / Lanes<T>() * Lanes<T>();
+
+    private static int Lanes<T>() where T : unmanaged, IFloatingPointIeee754<T> => Vector512<T>.Count;
+
+    /// <summary>Zᵀ = W·Xᵀ + b·1ᵀ, with the weights <paramref name="values"/> in W's entry order.</summary>
+    public static void Feedforward<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> Xt, Matrix<T> b, Matrix<T> Zt)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckValues(W, values);
+        if (Xt.Rows != W.Cols) throw new ArgumentException($"SparseProducts.Feedforward: Xᵀ is {Xt.Shape}, W is {W.Rows}×{W.Cols}");
+        Shapes.RowVector("SparseProducts.Feedforward", b, W.Rows);
+        Zt.Resize(W.Rows, Xt.Cols);
+        Combine(W.RowStart, W.Columns, values, Xt, b, Zt);
+    }
+
+    /// <summary>DXᵀ = Wᵀ·DZᵀ; <paramref name="valuesByColumn"/> are W's values in column order (<see cref="CsrMatrix{T}.ColumnEntries"/>).</summary>
+    public static void InputGradient<T>(CsrMatrix<T> W, Matrix<T> valuesByColumn, Matrix<T> DZt, Matrix<T> DXt)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckValues(W, valuesByColumn);
+        if (DZt.Rows != W.Rows) throw new ArgumentException($"SparseProducts.InputGradient: DZᵀ is {DZt.Shape}, W is {W.Rows}×{W.Cols}");
+        DXt.Resize(W.Cols, DZt.Cols);
+        Combine(W.ColumnStart, W.ColumnRows, valuesByColumn, DZt, null, DXt);
+    }
+
+    /// <summary>DW_e = DZᵀ[row_e,:]·Xᵀ[col_e,:] for every stored entry e: DW = DZᵀ·X on W's support only.</summary>
+    public static void WeightGradient<T>(CsrMatrix<T> W, Matrix<T> DZt, Matrix<T> Xt, Matrix<T> DW)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckValues(W, DW);
+        if (DZt.Rows != W.Rows || Xt.Rows != W.Cols || DZt.Cols != Xt.Cols)
+            throw new ArgumentException($"SparseProducts.WeightGradient: DZᵀ is {DZt.Shape}, Xᵀ is {Xt.Shape}, W is {W.Rows}×{W.Cols}");
+        int P = Xt.Cols, blocks = BlockCount(W.NonZeroCount, P);
+        var rowStart = W.RowStart;
+        var columns = W.Columns;
+        Parallelism.For(blocks, (long)W.NonZeroCount * P, block =>
+        {
+            var dw = DW.AsSpan();
+            var (first, last) = RowRange(rowStart, block, blocks);
+            ref T xt = ref MemoryMarshal.GetReference(Xt.AsSpan());
+            for (int k = first; k < last; k++)
+            {
+                ref T dz = ref MemoryMarshal.GetReference(DZt.Row(k));
+                for (int e = rowStart[k]; e < rowStart[k + 1]; e++)
+                    dw[e] = Dot(ref dz, ref Unsafe.Add(ref xt, (nint)columns[e] * P), P);
+            }
+        });
+    }
+
+    /// <summary>Xᵀ (D×P, zero-padded) from the row-major batch X (N×D).</summary>
+    public static void TransposeToPadded<T>(Matrix<T> X, Matrix<T> Xt) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int N = X.Rows, D = X.Cols, P = PaddedWidth<T>(N);
+        Xt.Resize(D, P);
+        Transpose(X.AsSpan(), N, D, D, Xt.AsSpan(), P);
+        var xt = Xt.AsSpan();
+        for (int d = 0; d < D; d++) xt.Slice(d * P + N, P - N).Clear();
+    }
+
+    /// <summary>Z (N×K, row-major) from Zᵀ (K×P); the padding columns are dropped.</summary>
+    public static void TransposeFromPadded<T>(Matrix<T> Zt, int N, Matrix<T> Z) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int K = Zt.Rows, P = Zt.Cols;
+        if (N > P) throw new ArgumentException($"TransposeFromPadded: {N} samples do not fit in Zᵀ of {Zt.Shape}");
+        Z.Resize(N, K);
+        Transpose(Zt.AsSpan(), K, N, P, Z.AsSpan(), K);
+    }
+
+    /// <summary>target[j, i] = source[i, j] for i &lt; rows, j &lt; cols, with row strides given: 8×8 AVX blocks for float.</summary>
+    private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int cols, int sourceStride, Span<T> target, int targetStride)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j0 = 0;
+        if (typeof(T) == typeof(float) && Avx.IsSupported)
+        {
+            ref float s = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(source));
+            ref float t = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(target));
+            int rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+            for (int i = 0; i < rows8; i += 8)
+            for (int j = 0; j < cols8; j += 8)
+                Transpose8x8(ref Unsafe.Add(ref s, (nint)i * sourceStride + j), sourceStride, ref Unsafe.Add(ref t, (nint)j * targetStride + i), targetStride);
+            // the edges: rows below rows8 in every column, then columns right of cols8
+            for (int i = rows8; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                target[j * targetStride + i] = source[i * sourceStride + j];
+            j0 = cols8;
+            rows = rows8;
+        }
+        for (int ib = 0; ib < rows; ib += 16)
+        for (int jb = j0; jb < cols; jb += 16)
+        for (int i = ib; i < Math.Min(rows, ib + 16); i++)
+        for (int j = jb; j < Math.Min(cols, jb + 16); j++)
+            target[j * targetStride + i] = source[i * sourceStride + j];
+    }
+
+    /// <summary>One 8×8 block: unpack pairs of rows, shuffle pairs of pairs, then swap 128-bit halves.</summary>
+    private static void Transpose8x8(ref float s, int sourceStride, ref float t, int targetStride)
+    {
+        var r0 = Vector256.LoadUnsafe(ref s);
+        var r1 = Vector256.LoadUnsafe(ref s, (nuint)sourceStride);
+        var r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * sourceStride));
+        var r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * sourceStride));
+        var r4 = Vector256.LoadUnsafe(ref s, (nuint)(4 * sourceStride));
+        var r5 = Vector256.LoadUnsafe(ref s, (nuint)(5 * sourceStride));
+        var r6 = Vector256.LoadUnsafe(ref s, (nuint)(6 * sourceStride));
+        var r7 = Vector256.LoadUnsafe(ref s, (nuint)(7 * sourceStride));
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref t);
+        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref t, (nuint)targetStride);
+        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref t, (nuint)(2 * targetStride));
+        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref t, (nuint)(3 * targetStride));
+        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref t, (nuint)(4 * targetStride));
+        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref t, (nuint)(5 * targetStride));
+        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref t, (nuint)(6 * targetStride));
+        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref t, (nuint)(7 * targetStride));
+    }
+
+    /// <summary>
+    /// out[r,:] = init_r + Σ_{i ∈ [start[r], start[r+1])} w_i·source[index_i,:] for every row r of out
+    /// (init empty: 0). The one loop behind both SpMM products.
+    /// </summary>
+    private static void Combine<T>(int[] start, int[] index, Matrix<T> w, Matrix<T> source, Matrix<T>? init, Matrix<T> output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int P = source.Cols, rows = output.Rows, blocks = BlockCount(w.Length + rows, P);
+        Parallelism.For(blocks, (long)(w.Length + rows) * P, block =>
+        {
+            var weights = w.AsSpan();
+            var (first, last) = RowRange(start, block, blocks);
+            ref T src = ref MemoryMarshal.GetReference(source.AsSpan());
+            for (int r = first; r < last; r++)
+            {
+                int s = start[r], count = start[r + 1] - s;
+                AxpyRow(index.AsSpan(s, count), weights.Slice(s, count), ref src, P, init is null ? T.Zero : init[0, r], output.Row(r));
+            }
+        });
+    }
+
+    /// <summary>
+    /// out = b0·1 + Σ_i w_i·source[index_i,:]. With AVX-512 a whole row of up to 128 floats is accumulated in
+    /// eight zmm registers, so each source row is read once, front to back; otherwise four vectors at a time.
+    /// </summary>
+    private static void AxpyRow<T>(ReadOnlySpan<int> index, ReadOnlySpan<T> w, ref T source, int P, T b0, Span<T> output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T o = ref MemoryMarshal.GetReference(output);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int V = Vector512<T>.Count;
+            var init = Vector512.Create(b0);
+            for (int n = 0; n < P; n += 8 * V)
+            {
+                int v = Math.Min(8, (P - n) / V);
+                Vector512<T> a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init, a6 = init, a7 = init;
+                for (int i = 0; i < index.Length; i++)
+                {
+                    var wi = Vector512.Create(w[i]);
+                    ref T s = ref Unsafe.Add(ref source, (nint)index[i] * P + n);
+                    a0 += wi * Vector512.LoadUnsafe(ref s);
+                    if (v > 1) a1 += wi * Vector512.LoadUnsafe(ref s, (nuint)V);
+                    if (v > 2) a2 += wi * Vector512.LoadUnsafe(ref s, (nuint)(2 * V));
+                    if (v > 3) a3 += wi * Vector512.LoadUnsafe(ref s, (nuint)(3 * V));
+                    if (v > 4) a4 += wi * Vector512.LoadUnsafe(ref s, (nuint)(4 * V));
+                    if (v > 5) a5 += wi * Vector512.LoadUnsafe(ref s, (nuint)(5 * V));
+                    if (v > 6) a6 += wi * Vector512.LoadUnsafe(ref s, (nuint)(6 * V));
+                    if (v > 7) a7 += wi * Vector512.LoadUnsafe(ref s, (nuint)(7 * V));
+                }
+                ref T on = ref Unsafe.Add(ref o, n);
+                a0.StoreUnsafe(ref on);
+                if (v > 1) a1.StoreUnsafe(ref on, (nuint)V);
+                if (v > 2) a2.StoreUnsafe(ref on, (nuint)(2 * V));
+                if (v > 3) a3.StoreUnsafe(ref on, (nuint)(3 * V));
+                if (v > 4) a4.StoreUnsafe(ref on, (nuint)(4 * V));
+                if (v > 5) a5.StoreUnsafe(ref on, (nuint)(5 * V));
+                if (v > 6) a6.StoreUnsafe(ref on, (nuint)(6 * V));
+                if (v > 7) a7.StoreUnsafe(ref on, (nuint)(7 * V));
+            }
+            return;
+        }
+        int W = Vector<T>.Count, m = 0;
+        var start = new Vector<T>(b0);
+        for (; m + 4 * W <= P; m += 4 * W)
+        {
+            Vector<T> a0 = start, a1 = start, a2 = start, a3 = start;
+            for (int i = 0; i < index.Length; i++)
+            {
+                var wi = new Vector<T>(w[i]);
+                ref T s = ref Unsafe.Add(ref source, (nint)index[i] * P + m);
+                a0 += wi * Vector.LoadUnsafe(ref s);
+                a1 += wi * Vector.LoadUnsafe(ref s, (nuint)W);
+                a2 += wi * Vector.LoadUnsafe(ref s, (nuint)(2 * W));
+                a3 += wi * Vector.LoadUnsafe(ref s, (nuint)(3 * W));
+            }
+            a0.StoreUnsafe(ref o, (nuint)m);
+            a1.StoreUnsafe(ref o, (nuint)(m + W));
+            a2.StoreUnsafe(ref o, (nuint)(m + 2 * W));
+            a3.StoreUnsafe(ref o, (nuint)(m + 3 * W));
+        }
+        for (; m < P; m += W)
+        {
+            Vector<T> a0 = start;
+            for (int i = 0; i < index.Length; i++)
+                a0 += new Vector<T>(w[i]) * Vector.LoadUnsafe(ref source, (nuint)((nint)index[i] * P + m));
+            a0.StoreUnsafe(ref o, (nuint)m);
+        }
+    }
+
+    /// <summary>Σ_n a[n]·b[n] over P elements (P a multiple of 64 bytes).</summary>
+    private static T Dot<T>(ref T a, ref T b, int P) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int V = Vector512<T>.Count;
+            Vector512<T> s0 = Vector512<T>.Zero, s1 = Vector512<T>.Zero;
+            for (; n + 2 * V <= P; n += 2 * V)
+            {
+                s0 += Vector512.LoadUnsafe(ref a, (nuint)n) * Vector512.LoadUnsafe(ref b, (nuint)n);
+                s1 += Vector512.LoadUnsafe(ref a, (nuint)(n + V)) * Vector512.LoadUnsafe(ref b, (nuint)(n + V));
+            }
+            if (n < P) s0 += Vector512.LoadUnsafe(ref a, (nuint)n) * Vector512.LoadUnsafe(ref b, (nuint)n);
+            return Vector512.Sum(s0 + s1);
+        }
+        int W = Vector<T>.Count;
+        Vector<T> t0 = Vector<T>.Zero, t1 = Vector<T>.Zero, t2 = Vector<T>.Zero, t3 = Vector<T>.Zero;
+        for (; n + 4 * W <= P; n += 4 * W)
+        {
+            t0 += Vector.LoadUnsafe(ref a, (nuint)n) * Vector.LoadUnsafe(ref b, (nuint)n);
+            t1 += Vector.LoadUnsafe(ref a, (nuint)(n + W)) * Vector.LoadUnsafe(ref b, (nuint)(n + W));
+            t2 += Vector.LoadUnsafe(ref a, (nuint)(n + 2 * W)) * Vector.LoadUnsafe(ref b, (nuint)(n + 2 * W));
+            t3 += Vector.LoadUnsafe(ref a, (nuint)(n + 3 * W)) * Vector.LoadUnsafe(ref b, (nuint)(n + 3 * W));
+        }
+        for (; n < P; n += W) t0 += Vector.LoadUnsafe(ref a, (nuint)n) * Vector.LoadUnsafe(ref b, (nuint)n);
+        return Vector.Sum((t0 + t1) + (t2 + t3));
+    }
+
+    /// <summary>How many row blocks to hand out: enough to balance two to a few threads, few enough to be cheap.</summary>
+    private static int BlockCount(int entries, int P) => (long)entries * P < 1 << 16 ? 1 : 4 * Parallelism.Threads;
+
+    /// <summary>Rows [first, last) of block b of blocks, split so that blocks hold about equal entry counts.</summary>
+    private static (int First, int Last) RowRange(int[] start, int b, int blocks)
+    {
+        int rows = start.Length - 1;
+        return (Boundary(start, b, blocks, rows), Boundary(start, b + 1, blocks, rows));
+
+        static int Boundary(int[] start, int b, int blocks, int rows)
+        {
+            if (b == 0) return 0;
+            if (b == blocks) return rows;
+            // the first row whose entries start at or after the b-th share of entries and rows
+            long total = start[rows] + rows, target = total * b / blocks;
+            int lo = 0, hi = rows;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (start[mid] + mid < target) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo;
+        }
+    }
+
+    private static void CheckValues<T>(CsrMatrix<T> W, Matrix<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.Length != W.NonZeroCount)
+            throw new ArgumentException($"SparseProducts: {values.Length} values for a matrix with {W.NonZeroCount} stored entries");
+    }
+}

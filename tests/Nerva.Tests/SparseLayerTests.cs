@@ -1,0 +1,295 @@
+using Nerva;
+using Nerva.Activations;
+using Nerva.Kernels;
+using Nerva.Layers;
+using Nerva.Optimizers;
+using Nerva.Sparse;
+using Xunit.Abstractions;
+
+namespace Nerva.Tests;
+
+/// <summary>
+/// Sparse (CSR) layers against dense layers with the same weights: the dense layer's W is the sparse W with
+/// zeros off the support, and its DW, masked to the support, must equal the sparse DW. Covers every layer
+/// kind, every optimizer, density 1 (full support) and the kernels' thread-count independence.
+/// </summary>
+public sealed class SparseLayerTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<string, Func<int, int, Rng, double, LinearLayer<double>>> Kinds = new()
+    {
+        ["Linear"] = (D, K, rng, d) => new LinearLayer<double>(D, K, rng, density: d),
+        ["ReLU"] = (D, K, rng, d) => new ActivationLayer<double, ReLU<double>>(D, K, default, rng, density: d),
+        ["LeakyReLU"] = (D, K, rng, d) => new ActivationLayer<double, LeakyReLU<double>>(D, K, new(0.1), rng, density: d),
+        ["AllReLU"] = (D, K, rng, d) => new ActivationLayer<double, AllReLU<double>>(D, K, new(-0.3), rng, density: d),
+        ["TReLU"] = (D, K, rng, d) => new ActivationLayer<double, TReLU<double>>(D, K, new(0.05), rng, density: d),
+        ["Sigmoid"] = (D, K, rng, d) => new ActivationLayer<double, Sigmoid<double>>(D, K, default, rng, density: d),
+        ["HyperbolicTangent"] = (D, K, rng, d) => new ActivationLayer<double, HyperbolicTangent<double>>(D, K, default, rng, density: d),
+        ["ELU"] = (D, K, rng, d) => new ActivationLayer<double, ELU<double>>(D, K, new(0.7), rng, density: d),
+        ["SReLU"] = (D, K, rng, d) => new SReLULayer<double>(D, K, new(0.1, -0.2, 0.3, 0.25), rng, density: d),
+        ["Softmax"] = (D, K, rng, d) => new SoftmaxLayer<double>(D, K, rng, density: d),
+        ["LogSoftmax"] = (D, K, rng, d) => new LogSoftmaxLayer<double>(D, K, rng, density: d),
+    };
+
+    public static TheoryData<string, string> KindsAndOptimizers()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var kind in Kinds.Keys)
+            foreach (var optimizer in Optimizers.Keys) data.Add(kind, optimizer);
+        return data;
+    }
+
+    private static readonly Dictionary<string, OptimizerSpec> Optimizers = new()
+    {
+        ["GradientDescent"] = new GradientDescent(),
+        ["Momentum"] = new Momentum(0.9),
+        ["Nesterov"] = new Nesterov(0.8),
+        ["Adam"] = new Adam(),
+    };
+
+    [Theory]
+    [MemberData(nameof(KindsAndOptimizers))]
+    public void Sparse_layer_equals_the_dense_layer_with_masked_weights(string kind, string optimizer)
+    {
+        foreach (var (N, D, K, density) in new[] { (7, 13, 5, 0.3), (1, 40, 17, 0.1), (20, 3, 9, 0.8) })
+        {
+            var rng = new Rng(11);
+            var sparse = Kinds[kind](D, K, rng, density);
+            var dense = Kinds[kind](D, K, rng, 1);
+            Assert.True(sparse.IsSparse);
+            Assert.False(dense.IsSparse);
+            dense.LoadWeights(sparse.DenseWeights());
+            TestData.Random(1, K, rng).CopyTo(sparse.b);
+            sparse.b.CopyTo(dense.b);
+            sparse.Optimizer = Optimizers[optimizer];
+            dense.Optimizer = Optimizers[optimizer];
+            var mask = sparse.DenseWeights();
+            var X = TestData.Random(N, D, rng, -2, 2);
+            // two steps, so that momentum and Adam's moments enter the second update
+            for (int step = 0; step < 2; step++) CompareStep(sparse, dense, X, TestData.Random(N, K, rng), mask, $"{kind}/{optimizer} N={N} D={D} K={K} step {step}");
+        }
+    }
+
+    private static void CompareStep(LinearLayer<double> sparse, LinearLayer<double> dense, Matrix<double> X, Matrix<double> DY, Matrix<double> support, string what)
+    {
+        var Ys = new Matrix<double>(0, 0);
+        var Yd = new Matrix<double>(0, 0);
+        sparse.Feedforward(X, Ys);
+        dense.Feedforward(X, Yd);
+        TestData.AssertClose(Yd, Ys, 1e-12, what + " Y");
+        sparse.Backpropagate(Ys, DY);
+        dense.Backpropagate(Yd, DY);
+        TestData.AssertClose(dense.DX, sparse.DX, 1e-12, what + " DX");
+        TestData.AssertClose(dense.Db, sparse.Db, 1e-12, what + " Db");
+        var maskedDW = MatrixOperations.Hadamard(dense.DW, Indicator(support));
+        var sparseDW = Spread(sparse.SparseW!, sparse.SparseDW!);
+        TestData.AssertClose(maskedDW, sparseDW, 1e-12, what + " DW");
+        // the dense layer's optimizer sees DW masked, as if W were dense with fixed zeros
+        maskedDW.CopyTo(dense.DW);
+        sparse.Optimize(0.1);
+        dense.Optimize(0.1);
+        TestData.AssertClose(dense.DenseWeights(), sparse.DenseWeights(), 1e-12, what + " W after the step");
+        TestData.AssertClose(dense.b, sparse.b, 1e-12, what + " b after the step");
+    }
+
+    private static Matrix<double> Indicator(Matrix<double> W)
+    {
+        var result = new Matrix<double>(W.Rows, W.Cols);
+        var w = W.AsSpan();
+        var r = result.AsSpan();
+        for (int k = 0; k < w.Length; k++) r[k] = w[k] != 0 ? 1 : 0;
+        return result;
+    }
+
+    /// <summary>Values in W's entry order, spread into a dense matrix.</summary>
+    internal static Matrix<double> Spread(CsrMatrix<double> W, Matrix<double> values)
+    {
+        var result = new Matrix<double>(W.Rows, W.Cols);
+        for (int e = 0; e < W.NonZeroCount; e++) result[W.EntryRows[e], W.Columns[e]] = values[0, e];
+        return result;
+    }
+
+    [Fact]
+    public void Full_support_in_float_gives_the_dense_results_up_to_float_rounding()
+    {
+        var rng = new Rng(3);
+        int N = 37, D = 150, K = 70;
+        var sparse = new ActivationLayer<float, ReLU<float>>(D, K, default, rng, density: 0.5);
+        var dense = new ActivationLayer<float, ReLU<float>>(D, K, default, rng);
+        // every weight non-zero: loading takes all K·D positions as the support
+        var W = TestData.Random(K, D, rng, 0.01, 1).Convert<float>();
+        sparse.LoadWeights(W);
+        dense.LoadWeights(W);
+        Assert.Equal(K * D, sparse.WeightCount);
+        var X = TestData.Random(N, D, rng).Convert<float>();
+        var DY = TestData.Random(N, K, rng).Convert<float>();
+        var Ys = new Matrix<float>(0, 0);
+        var Yd = new Matrix<float>(0, 0);
+        sparse.Feedforward(X, Ys);
+        dense.Feedforward(X, Yd);
+        sparse.Backpropagate(Ys, DY);
+        dense.Backpropagate(Yd, DY);
+        // float32 sums of D = 150 terms of size ≤ 1 in different orders: a few ulps of the largest partial sums
+        AssertNear(Yd, Ys, 2e-4, "Y");
+        AssertNear(dense.DX, sparse.DX, 2e-4, "DX");
+        AssertNear(dense.DW, Reshape(sparse.SparseDW!, K, D), 2e-4, "DW");
+    }
+
+    private static Matrix<float> Reshape(Matrix<float> values, int rows, int cols) => new(rows, cols, values.AsSpan().ToArray());
+
+    private static void AssertNear(Matrix<float> expected, Matrix<float> actual, double tolerance, string what)
+    {
+        var e = expected.AsSpan();
+        var a = actual.AsSpan();
+        Assert.Equal(e.Length, a.Length);
+        for (int k = 0; k < e.Length; k++)
+            Assert.True(Math.Abs(e[k] - a[k]) <= tolerance * Math.Max(1, Math.Abs(e[k])), $"{what}[{k}]: dense {e[k]}, sparse {a[k]}");
+    }
+
+    [Fact]
+    public void Sparse_products_are_bit_identical_for_any_thread_count()
+    {
+        var rng = new Rng(5);
+        int N = 100, D = 700, K = 300;
+        var W = CsrMatrix<float>.Random(K, D, 0.05, rng);
+        foreach (ref var w in W.Values.AsSpan()) w = (float)rng.Uniform(-1, 1);
+        var X = TestData.Random(N, D, rng).Convert<float>();
+        var DZ = TestData.Random(N, K, rng).Convert<float>();
+        var b = TestData.Random(1, K, rng).Convert<float>();
+        var results = new List<float[]>();
+        int saved = Parallelism.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Parallelism.Threads = threads;
+                Matrix<float> Xt = new(0, 0), DZt = new(0, 0), Zt = new(0, 0), DXt = new(0, 0), DW = new(1, W.NonZeroCount);
+                SparseProducts.TransposeToPadded(X, Xt);
+                SparseProducts.TransposeToPadded(DZ, DZt);
+                SparseProducts.Feedforward(W, W.Values, Xt, b, Zt);
+                SparseProducts.WeightGradient(W, DZt, Xt, DW);
+                SparseProducts.InputGradient(W, ByColumn(W), DZt, DXt);
+                results.Add([.. Zt.AsSpan(), .. DW.AsSpan(), .. DXt.AsSpan()]);
+            }
+        }
+        finally
+        {
+            Parallelism.Threads = saved;
+        }
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+    }
+
+    private static Matrix<float> ByColumn(CsrMatrix<float> W)
+    {
+        var result = new Matrix<float>(1, W.NonZeroCount);
+        for (int i = 0; i < W.NonZeroCount; i++) result[0, i] = W.Values[0, W.ColumnEntries[i]];
+        return result;
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 9)]
+    [InlineData(8, 8)]
+    [InlineData(100, 3072)]
+    [InlineData(33, 17)]
+    public void Transposes_to_and_from_the_padded_layout_are_exact(int N, int D)
+    {
+        var X = TestData.Random(N, D, new Rng(9)).Convert<float>();
+        var Xt = new Matrix<float>(0, 0);
+        SparseProducts.TransposeToPadded(X, Xt);
+        Assert.Equal(D, Xt.Rows);
+        Assert.True(Xt.Cols >= N && Xt.Cols % 16 == 0);
+        for (int d = 0; d < D; d++)
+        for (int n = 0; n < Xt.Cols; n++)
+            Assert.Equal(n < N ? X[n, d] : 0f, Xt[d, n]);
+        var back = new Matrix<float>(0, 0);
+        SparseProducts.TransposeFromPadded(Xt, N, back);
+        Assert.Equal(X.AsSpan().ToArray(), back.AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void Random_support_has_exactly_the_rounded_count_and_consistent_indices()
+    {
+        var rng = new Rng(1);
+        foreach (var (K, D, density) in new[] { (1024, 3072, 0.0423828125), (10, 7, 0.5), (3, 3, 0.01), (50, 40, 1.0) })
+        {
+            var W = CsrMatrix<double>.Random(K, D, density, rng);
+            long expected = Math.Max(1, (long)Math.Round(density * K * D, MidpointRounding.AwayFromZero));
+            Assert.Equal(expected, W.NonZeroCount);
+            for (int e = 1; e < W.NonZeroCount; e++) Assert.True(W.Position(e) > W.Position(e - 1));
+            // the column index lists every entry once, in row order within a column
+            var seen = new bool[W.NonZeroCount];
+            for (int j = 0; j < D; j++)
+                for (int i = W.ColumnStart[j]; i < W.ColumnStart[j + 1]; i++)
+                {
+                    int e = W.ColumnEntries[i];
+                    Assert.False(seen[e]);
+                    seen[e] = true;
+                    Assert.Equal(j, W.Columns[e]);
+                    Assert.Equal(W.EntryRows[e], W.ColumnRows[i]);
+                    if (i > W.ColumnStart[j]) Assert.True(W.ColumnRows[i] > W.ColumnRows[i - 1]);
+                }
+            Assert.All(seen, Assert.True);
+        }
+        Assert.Equal(133325, CsrMatrix<float>.Random(1024, 3072, 0.0423828125, new Rng(2)).NonZeroCount);
+    }
+
+    [Fact]
+    public void Dense_round_trip_keeps_support_and_values()
+    {
+        var rng = new Rng(4);
+        var W = CsrMatrix<double>.Random(9, 11, 0.3, rng);
+        foreach (ref var w in W.Values.AsSpan()) w = rng.Uniform(0.5, 1);
+        var copy = CsrMatrix<double>.FromDense(W.ToDense());
+        Assert.Equal(W.Columns, copy.Columns);
+        Assert.Equal(W.RowStart, copy.RowStart);
+        Assert.Equal(W.Values.AsSpan().ToArray(), copy.Values.AsSpan().ToArray());
+        Assert.True(W.Contains(W.EntryRows[0], W.Columns[0]));
+    }
+
+    [Fact]
+    public void Erdos_Renyi_densities_match_the_original()
+    {
+        Check([3072, 1024, 1024, 10], 0.05, [0.0423828125, 0.06357421875, 1]);
+        Check([3072, 1024, 512, 10], 0.05, [0.041299715909090914, 0.09292436079545456, 1.0]);
+        Check([3072, 1024, 512, 10], 0.01, [0.007776, 0.017496, 0.608859]);
+        Check([784, 1024, 512, 10], 0.05, [0.041412, 0.053873, 1]);
+        Assert.Equal([1.0, 1.0], ErdosRenyi.Densities(1, [5, 4, 3]));
+
+        static void Check(int[] sizes, double overall, double[] expected)
+        {
+            var densities = ErdosRenyi.Densities(overall, sizes);
+            Assert.True(densities.Zip(expected).Sum(p => Math.Abs(p.First - p.Second)) <= 2e-6, string.Join(", ", densities));
+            // the layers together store the overall fraction of weights
+            double stored = 0, total = 0;
+            for (int i = 0; i < densities.Length; i++)
+            {
+                stored += densities[i] * sizes[i] * sizes[i + 1];
+                total += (double)sizes[i] * sizes[i + 1];
+            }
+            Assert.Equal(overall, stored / total, 9);
+        }
+    }
+
+    [Fact]
+    public void Original_reference_model_prints_the_original_densities()
+    {
+        var mlp = Specs.NetworkBuilder.Build(["ReLU", "ReLU", "Linear"], [3072, 1024, 1024, 10], [0], [WeightInitializer.Xavier], [new Nesterov(0.9)], new Rng(1),
+            ErdosRenyi.Densities(0.05, [3072, 1024, 1024, 10]));
+        var layers = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
+        Assert.Equal([133325, 66662, 10240], layers.Select(l => l.WeightCount));
+        Assert.StartsWith("Sparse(input_size=3072, output_size=1024, density=0.042382877, optimizer=Nesterov(0.90000), activation=ReLU())", layers[0].ToString());
+        Assert.StartsWith("Dense(input_size=1024, output_size=10", layers[2].ToString());
+        output.WriteLine(mlp.ToString());
+    }
+
+    [Fact]
+    public void Dense_accessors_of_a_sparse_layer_explain_what_to_use()
+    {
+        var layer = new LinearLayer<float>(5, 4, new Rng(1), density: 0.5);
+        var e = Assert.Throws<InvalidOperationException>(() => layer.W);
+        Assert.Contains("SparseW", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LinearLayer<float>(5, 4, density: 0));
+        Assert.Throws<ArgumentException>(() => layer.LoadWeights(new Matrix<float>(4, 6)));
+    }
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks, written to bench/results/<cpu model>.md (about 3 minutes on 2 cores):
+# Benchmarks, written to bench/results/<cpu model>.md (about 10 minutes on 2 cores):
 #  1. GEMM: our SGEMM against OpenBLAS (AVX-512 kernels) on the MLP shapes, medians of 5 alternating runs;
-#  2. seconds per epoch of 3072-1024-512-10 and 784-1024-512-10 on synthetic data, at 1 and 2 threads.
-# Needs Debian's libopenblas0-pthread (installed here when run as root).
+#  2. seconds per epoch of 3072-1024-512-10 and 784-1024-512-10 on synthetic data, ours and TorchSharp's;
+#  3. inference throughput and batch-1 latency, ours and TorchSharp's;
+#  4. sparse epochs at Erdős–Rényi densities against dense epochs of ours and TorchSharp's.
+# Needs Debian's libopenblas0-pthread (installed here when run as root) and the TorchSharp-cpu NuGet package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -e /usr/lib/x86_64-linux-gnu/libopenblas.so.0 ] && [ "$(id -u)" = 0 ]; then
@@ -14,6 +16,10 @@ fi
 if grep -q avx512f /proc/cpuinfo; then default_core=SkylakeX; else default_core=Haswell; fi
 export OPENBLAS_CORETYPE=${BENCH_OPENBLAS_CORETYPE:-$default_core}
 dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null
+dotnet build -c Release bench/Nerva.Bench.Torch -v quiet -nologo >/dev/null
+torch=bench/Nerva.Bench.Torch/bin/Release/net10.0
+# TorchSharp's native shim needs GLIBCXX_3.4.32, which Debian 12 lacks: patched copy + preloaded symbol
+peer() { ( source bench/torchsharp-glibcxx.sh "$torch/runtimes/linux-x64/native" && dotnet "$torch/Nerva.Bench.Torch.dll" "$@" ); }
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1 | tr ' /' '--')
 out="bench/results/${cpu:-unknown-cpu}.md"
 {
@@ -25,7 +31,15 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll gemm 5
   echo
-  echo "## Training epochs (ReLU, softmax cross-entropy, Momentum(0.9), batch 100; median of 3 epochs after one warm-up)"
+  echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 2 epochs after one warm-up, ours then theirs per row"
   echo
-  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll epoch 3
+  peer epoch 2
+  echo
+  echo "## Inference, 3072-1024-512-10 (eval mode), against TorchSharp"
+  echo
+  peer infer
+  echo
+  echo "## Sparse training (issue 4): our sparse epochs at Erdős–Rényi overall densities, against dense epochs in the same run"
+  echo
+  peer sparse 2 2
 } | tee "$out"

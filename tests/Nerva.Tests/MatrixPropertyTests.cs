@@ -170,7 +170,11 @@ public sealed class MatrixPropertyTests
     {
         // Shapes past one k-slice (256), one packed tile (128 rows) and with partial 32-column panels.
         var gemm = FloatKernel(kernel);
-        Gen.Select(Gen.Int[1, 300], Gen.Int[1, 300], Gen.Int[1, 700], Gen.Int[0, 2], Gen.ULong).Sample((m, n, k, op, seed) =>
+        // and batches of 1 to 3 rows times Bᵀ, which take the unpacked dot-product path
+        var shapes = Gen.OneOf(
+            Gen.Select(Gen.Int[1, 300], Gen.Int[1, 300], Gen.Int[1, 700], Gen.Int[0, 2], Gen.ULong),
+            Gen.Select(Gen.Int[1, 3], Gen.Int[1, 300], Gen.Int[1, 700], Gen.Const(2), Gen.ULong));
+        shapes.Sample((m, n, k, op, seed) =>
         {
             var rng = new Rng(seed);
             bool ta = op == 1, tb = op == 2;
@@ -186,7 +190,7 @@ public sealed class MatrixPropertyTests
                 for (int j = 0; j < n; j++)
                     Assert.True(Math.Abs(C[i * n + j] - exact[i, j]) <= (k + 1) * u * bound[i, j] + 1e-30,
                         $"{kernel} op {op}, {m}×{k}·{k}×{n}: C[{i},{j}] = {C[i * n + j]}, exact {exact[i, j]}");
-        }, iter: 40);
+        }, iter: 60);
     }
 
     [Theory]

@@ -41,6 +41,11 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
         fixed (float* b = B)
         fixed (float* c = C)
         {
+            if (transposeB && m < SmallRows)
+            {
+                RowsTimesRows(a, b, c, m, n, k);
+                return;
+            }
             int tileRows = transposeB ? TileRowsPacked : TileRows, tileCols = transposeB ? TileColsPacked : TileCols;
             int tilesDown = (m + tileRows - 1) / tileRows, tilesAcross = (n + tileCols - 1) / tileCols;
             for (int kb = 0; kb < k; kb += KC)
@@ -56,6 +61,68 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
     }
 
     private static void RunInParallel(Job job, int tiles, long work) => Parallelism.For(tiles, work, job.Tile);
+
+    // Below this many rows of A (a batch of 1 in inference, say), packing Bᵀ costs more than the product.
+    private const int SmallRows = 4;
+    private const int SmallColumnsPerTask = 64;
+
+    /// <summary>C = A·Bᵀ for a few rows of A: every C_ij is one dot product of rows, B streamed once, four rows of B at a time.</summary>
+    private static void RowsTimesRows(float* a, float* b, float* c, int m, int n, int k)
+    {
+        var job = new SmallJob(a, b, c, m, n, k);
+        int tasks = (n + SmallColumnsPerTask - 1) / SmallColumnsPerTask;
+        Parallelism.For(tasks, (long)m * n * k, job.Columns);
+    }
+
+    private readonly struct SmallJob(float* a, float* b, float* c, int m, int n, int k)
+    {
+        public void Columns(int task)
+        {
+            int j0 = task * SmallColumnsPerTask, j1 = Math.Min(n, j0 + SmallColumnsPerTask);
+            for (int i = 0; i < m; i++)
+            {
+                float* x = a + (nint)i * k;
+                int j = j0;
+                for (; j + 4 <= j1; j += 4)
+                {
+                    float* b0 = b + (nint)j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    int p = 0;
+                    for (; p + 16 <= k; p += 16)
+                    {
+                        var xv = Avx512F.LoadVector512(x + p);
+                        s0 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b0 + p), s0);
+                        s1 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b1 + p), s1);
+                        s2 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b2 + p), s2);
+                        s3 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b3 + p), s3);
+                    }
+                    float t0 = Vector512.Sum(s0), t1 = Vector512.Sum(s1), t2 = Vector512.Sum(s2), t3 = Vector512.Sum(s3);
+                    for (; p < k; p++)
+                    {
+                        t0 += x[p] * b0[p];
+                        t1 += x[p] * b1[p];
+                        t2 += x[p] * b2[p];
+                        t3 += x[p] * b3[p];
+                    }
+                    float* row = c + (nint)i * n + j;
+                    row[0] = t0;
+                    row[1] = t1;
+                    row[2] = t2;
+                    row[3] = t3;
+                }
+                for (; j < j1; j++)
+                {
+                    float* bj = b + (nint)j * k;
+                    Vector512<float> s = default;
+                    int p = 0;
+                    for (; p + 16 <= k; p += 16) s = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(x + p), Avx512F.LoadVector512(bj + p), s);
+                    float t = Vector512.Sum(s);
+                    for (; p < k; p++) t += x[p] * bj[p];
+                    c[(nint)i * n + j] = t;
+                }
+            }
+        }
+    }
 
     private readonly struct Job(float* a, float* b, float* c, int m, int n, int k, int kb, int kl, bool transposeA, bool transposeB, int tilesAcross, int tileRows, int tileCols)
     {

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using Nerva;
+using Nerva.Data;
+using Nerva.Kernels;
+using Nerva.Layers;
+using Nerva.Optimizers;
+using Nerva.Schedulers;
+using Nerva.Sparse;
+using Nerva.Specs;
+using Nerva.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Ours against TorchSharp-cpu (libtorch) in one process, case by case, on the same synthetic data:
+//   epoch [timed epochs]             seconds per epoch, 3072-1024-512-10 and 784-1024-512-10, 1 and 2 threads
+//   infer                            samples/s at batch 1000 and batch-1 latency, 3072-1024-512-10
+//   sparse [timed epochs] [threads]  our sparse epochs at Erdős–Rényi densities against dense epochs of both
+// Run through bench/run.sh, which deals with libLibTorchSharp's GLIBCXX_3.4.32 on Debian 12.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+string what = args.Length > 0 ? args[0] : "epoch";
+int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+switch (what)
+{
+    case "epoch":
+        Console.WriteLine("| network | samples | threads | ours s/epoch | TorchSharp s/epoch | ratio |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var (sizes, samples) in new[] { (new[] { 3072, 1024, 512, 10 }, 50000), (new[] { 784, 1024, 512, 10 }, 60000) })
+        {
+            var data = Peer.Synthetic(sizes[0], samples);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                double ours = Peer.OurEpoch(sizes, data, threads, epochs, 1);
+                double theirs = Peer.TorchEpoch(sizes, data, threads, epochs);
+                Console.WriteLine($"| {string.Join('-', sizes)} | {samples} | {threads} | {ours:F2} | {theirs:F2} | {ours / theirs:F2} |");
+            }
+        }
+        return 0;
+    case "infer":
+        Console.WriteLine("| case | threads | ours | TorchSharp | ours/TorchSharp |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var (ourRate, ourLatency) = Peer.OurInference([3072, 1024, 512, 10], 1, threads);
+            var (torchRate, torchLatency) = Peer.TorchInference([3072, 1024, 512, 10], threads);
+            Console.WriteLine($"| samples/s, batch 1000 | {threads} | {ourRate:F0} | {torchRate:F0} | {ourRate / torchRate:F2} |");
+            Console.WriteLine($"| latency µs, batch 1 | {threads} | {ourLatency:F1} | {torchLatency:F1} | {ourLatency / torchLatency:F2} |");
+        }
+        return 0;
+    case "sparse":
+    {
+        int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2;
+        int[] sizes = [3072, 1024, 512, 10];
+        var data = Peer.Synthetic(sizes[0], 50000);
+        double torchDense = Peer.TorchEpoch(sizes, data, threads, epochs);
+        var (_, torchLatency) = Peer.TorchInference(sizes, threads);
+        double oursDense = Peer.OurEpoch(sizes, data, threads, epochs, 1);
+        Console.WriteLine($"3072-1024-512-10, 50 000 samples, batch 100, {threads} threads. TorchSharp dense: {torchDense:F3} s/epoch, batch-1 latency {torchLatency:F1} µs; ours dense: {oursDense:F3} s/epoch.");
+        Console.WriteLine();
+        Console.WriteLine("| overall density | layer densities | ours s/epoch | TorchSharp dense / ours | our dense / ours | batch-1 latency µs | TorchSharp dense latency / ours |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (double density in new[] { 0.5, 0.2, 0.1, 0.05, 0.01, 0.001 })
+        {
+            double ours = Peer.OurEpoch(sizes, data, threads, epochs, density);
+            var (_, latency) = Peer.OurInference(sizes, density, threads);
+            string layers = string.Join(", ", ErdosRenyi.Densities(density, sizes).Select(d => d.ToString("G4", CultureInfo.InvariantCulture)));
+            Console.WriteLine($"| {density} | {layers} | {ours:F3} | {torchDense / ours:F1} | {oursDense / ours:F1} | {latency:F1} | {torchLatency / latency:F1} |");
+        }
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: epoch, infer, sparse)");
+        return 1;
+}
+
+internal static class Peer
+{
+    public static Dataset Synthetic(int features, int samples)
+    {
+        var rng = new Rng(1);
+        var X = new Matrix<float>(samples, features);
+        foreach (ref float x in X.AsSpan()) x = (float)rng.Uniform(-1, 1);
+        var labels = new long[samples];
+        for (int i = 0; i < samples; i++) labels[i] = rng.NextInt(10);
+        return Dataset.FromLabels(X, labels, new Matrix<float>(1, features), [0], classes: 10);
+    }
+
+    private static MultilayerPerceptron<float> Ours(int[] sizes, double density, Rng rng)
+        => NetworkBuilder.Build(["ReLU", "ReLU", "Linear"], sizes, [0], [WeightInitializer.He], [new Momentum(0.9)], rng, ErdosRenyi.Densities(density, sizes));
+
+    /// <summary>Median seconds of <paramref name="epochs"/> epochs after one warm-up epoch.</summary>
+    public static double OurEpoch(int[] sizes, Dataset data, int threads, int epochs, double density)
+    {
+        Parallelism.Threads = threads;
+        var rng = new Rng(2);
+        var mlp = Ours(sizes, density, rng);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 100, Statistics = false };
+        var times = new List<double>();
+        for (int e = 0; e <= epochs; e++)
+        {
+            var sgd = new StochasticGradientDescent(mlp, new Nerva.Losses.SoftmaxCrossEntropyLoss(), new ConstantScheduler(0.01), options, rng, TextWriter.Null);
+            long start = Stopwatch.GetTimestamp();
+            sgd.Train(data);
+            if (e > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return Median(times);
+    }
+
+    private static nn.Module<Tensor, Tensor> TorchModel(int[] sizes) => nn.Sequential(
+        ("linear1", nn.Linear(sizes[0], sizes[1])), ("relu1", nn.ReLU()),
+        ("linear2", nn.Linear(sizes[1], sizes[2])), ("relu2", nn.ReLU()),
+        ("linear3", nn.Linear(sizes[2], sizes[3])));
+
+    /// <summary>The same training in TorchSharp: shuffled batches of 100, cross-entropy, SGD with momentum 0.9.</summary>
+    public static double TorchEpoch(int[] sizes, Dataset data, int threads, int epochs)
+    {
+        torch.set_num_threads(threads);
+        torch.manual_seed(2);
+        int N = data.Xtrain.Rows, D = data.Xtrain.Cols;
+        using var X = torch.tensor(data.Xtrain.AsSpan().ToArray(), [N, D]);
+        var labels = new long[N];
+        for (int i = 0; i < N; i++) labels[i] = Dataset.ArgMax<float>(data.Ttrain.Row(i));
+        using var T = torch.tensor(labels);
+        var model = TorchModel(sizes);
+        var optimizer = optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+        var loss = nn.CrossEntropyLoss();
+        var times = new List<double>();
+        for (int e = 0; e <= epochs; e++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            using (var scope = torch.NewDisposeScope())
+            {
+                var permutation = torch.randperm(N);
+                for (int first = 0; first < N; first += 100)
+                {
+                    using var batchScope = torch.NewDisposeScope();
+                    var index = permutation.slice(0, first, Math.Min(N, first + 100), 1);
+                    optimizer.zero_grad();
+                    var output = loss.forward(model.forward(X.index_select(0, index)), T.index_select(0, index));
+                    output.backward();
+                    optimizer.step();
+                }
+            }
+            if (e > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return Median(times);
+    }
+
+    /// <summary>(samples/s at batch 1000, median µs per batch of 1).</summary>
+    public static (double Rate, double LatencyMicroseconds) OurInference(int[] sizes, double density, int threads)
+    {
+        Parallelism.Threads = threads;
+        var rng = new Rng(3);
+        var mlp = Ours(sizes, density, rng);
+        mlp.IsTraining = false;
+        var X = new Matrix<float>(1000, sizes[0]);
+        foreach (ref float x in X.AsSpan()) x = (float)rng.Uniform(-1, 1);
+        var Y = new Matrix<float>(0, 0);
+        double rate = Rate(() => mlp.Feedforward(X, Y), 1000);
+        var x1 = new Matrix<float>(1, sizes[0], X.Row(0).ToArray());
+        return (rate, Latency(() => mlp.Feedforward(x1, Y)));
+    }
+
+    public static (double Rate, double LatencyMicroseconds) TorchInference(int[] sizes, int threads)
+    {
+        torch.set_num_threads(threads);
+        var model = TorchModel(sizes);
+        model.eval();
+        using var noGrad = torch.no_grad();
+        using var X = torch.rand(1000, sizes[0]);
+        using var x1 = X.slice(0, 0, 1, 1).contiguous();
+        double rate = Rate(() => model.forward(X).Dispose(), 1000);
+        return (rate, Latency(() => model.forward(x1).Dispose()));
+    }
+
+    private static double Rate(Action run, int samples)
+    {
+        for (int i = 0; i < 5; i++) run();
+        var times = new List<double>();
+        for (int r = 0; r < 7; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 5; i++) run();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds / 5);
+        }
+        return samples / Median(times);
+    }
+
+    private static double Latency(Action run)
+    {
+        for (int i = 0; i < 200; i++) run();
+        var times = new List<double>();
+        for (int r = 0; r < 2000; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+        return Median(times);
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+    }
+}

@@ -66,62 +66,12 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
     private const int SmallRows = 4;
     private const int SmallColumnsPerTask = 64;
 
-    /// <summary>C = A·Bᵀ for a few rows of A: every C_ij is one dot product of rows, B streamed once, four rows of B at a time.</summary>
+    /// <summary>C = A·Bᵀ for a few rows of A: every C_ij is one dot product of rows (the tiles' dot kernels, B read in place).</summary>
     private static void RowsTimesRows(float* a, float* b, float* c, int m, int n, int k)
     {
-        var job = new SmallJob(a, b, c, m, n, k);
         int tasks = (n + SmallColumnsPerTask - 1) / SmallColumnsPerTask;
-        Parallelism.For(tasks, (long)m * n * k, job.Columns);
-    }
-
-    private readonly struct SmallJob(float* a, float* b, float* c, int m, int n, int k)
-    {
-        public void Columns(int task)
-        {
-            int j0 = task * SmallColumnsPerTask, j1 = Math.Min(n, j0 + SmallColumnsPerTask);
-            for (int i = 0; i < m; i++)
-            {
-                float* x = a + (nint)i * k;
-                int j = j0;
-                for (; j + 4 <= j1; j += 4)
-                {
-                    float* b0 = b + (nint)j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                    int p = 0;
-                    for (; p + 16 <= k; p += 16)
-                    {
-                        var xv = Avx512F.LoadVector512(x + p);
-                        s0 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b0 + p), s0);
-                        s1 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b1 + p), s1);
-                        s2 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b2 + p), s2);
-                        s3 = Avx512F.FusedMultiplyAdd(xv, Avx512F.LoadVector512(b3 + p), s3);
-                    }
-                    float t0 = Vector512.Sum(s0), t1 = Vector512.Sum(s1), t2 = Vector512.Sum(s2), t3 = Vector512.Sum(s3);
-                    for (; p < k; p++)
-                    {
-                        t0 += x[p] * b0[p];
-                        t1 += x[p] * b1[p];
-                        t2 += x[p] * b2[p];
-                        t3 += x[p] * b3[p];
-                    }
-                    float* row = c + (nint)i * n + j;
-                    row[0] = t0;
-                    row[1] = t1;
-                    row[2] = t2;
-                    row[3] = t3;
-                }
-                for (; j < j1; j++)
-                {
-                    float* bj = b + (nint)j * k;
-                    Vector512<float> s = default;
-                    int p = 0;
-                    for (; p + 16 <= k; p += 16) s = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(x + p), Avx512F.LoadVector512(bj + p), s);
-                    float t = Vector512.Sum(s);
-                    for (; p < k; p++) t += x[p] * bj[p];
-                    c[(nint)i * n + j] = t;
-                }
-            }
-        }
+        var job = new Job(a, b, c, m, n, k, 0, k, false, true, tasks, m, SmallColumnsPerTask);
+        Parallelism.For(tasks, (long)m * n * k, job.DotColumns);
     }
 
     private readonly struct Job(float* a, float* b, float* c, int m, int n, int k, int kb, int kl, bool transposeA, bool transposeB, int tilesAcross, int tileRows, int tileCols)
@@ -135,6 +85,9 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
             if (transposeB) PackedTile(i0, i1, j0, j1);
             else AxpyTile(i0, i1, j0, j1);
         }
+
+        /// <summary>Column tile t of every row of A, by dot products without packing (A·Bᵀ, one k-slice).</summary>
+        public void DotColumns(int t) => DotTile(0, m, t * tileCols, Math.Min(n, (t + 1) * tileCols));
 
         // ---- C = A·B or Aᵀ·B: A(i, p) = RowOfA(i)[p·PStride], B row-major k×n ----
 

@@ -12,5 +12,11 @@ public readonly struct AllReLU<T>(T alpha) : IActivationFunction<T> where T : un
 
     public T Derivative(T z) => z < T.Zero ? Alpha : T.One;
 
+    public static bool IsVectorized => true;
+
+    public Vector<T> Value(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, Vector<T>.Zero), Alpha * z, z);
+
+    public Vector<T> Derivative(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, Vector<T>.Zero), new Vector<T>(Alpha), Vector<T>.One);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"AllReLU({Alpha})");
 }

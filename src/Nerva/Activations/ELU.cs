@@ -15,5 +15,12 @@ public readonly struct ELU<T>(T alpha) : IActivationFunction<T> where T : unmana
 
     public T Derivative(T z) => z < T.Zero ? Alpha * T.Exp(z) : T.One;
 
+    /// <summary>No SIMD form (the exponential would round differently from the scalar one); lane by lane.</summary>
+    public static bool IsVectorized => false;
+
+    public Vector<T> Value(Vector<T> z) => ActivationKernels.Lanewise(z, Value);
+
+    public Vector<T> Derivative(Vector<T> z) => ActivationKernels.Lanewise(z, Derivative);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ELU({Alpha})");
 }

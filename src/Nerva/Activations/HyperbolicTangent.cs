@@ -13,5 +13,12 @@ public readonly struct HyperbolicTangent<T> : IActivationFunction<T> where T : u
         return T.One - t * t;
     }
 
+    /// <summary>No SIMD form (the exponential would round differently from the scalar one); lane by lane.</summary>
+    public static bool IsVectorized => false;
+
+    public Vector<T> Value(Vector<T> z) => ActivationKernels.Lanewise(z, Value);
+
+    public Vector<T> Derivative(Vector<T> z) => ActivationKernels.Lanewise(z, Derivative);
+
     public override string ToString() => "HyperbolicTangent()";
 }

@@ -12,5 +12,11 @@ public readonly struct LeakyReLU<T>(T alpha) : IActivationFunction<T> where T : 
 
     public T Derivative(T z) => z < Alpha * z ? Alpha : T.One;
 
+    public static bool IsVectorized => true;
+
+    public Vector<T> Value(Vector<T> z) => Vector.Max(Alpha * z, z);
+
+    public Vector<T> Derivative(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, Alpha * z), new Vector<T>(Alpha), Vector<T>.One);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU({Alpha})");
 }

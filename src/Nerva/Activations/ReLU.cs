@@ -9,5 +9,11 @@ public readonly struct ReLU<T> : IActivationFunction<T> where T : unmanaged, IFl
 
     public T Derivative(T z) => z < T.Zero ? T.Zero : T.One;
 
+    public static bool IsVectorized => true;
+
+    public Vector<T> Value(Vector<T> z) => Vector.Max(Vector<T>.Zero, z);
+
+    public Vector<T> Derivative(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, Vector<T>.Zero), Vector<T>.Zero, Vector<T>.One);
+
     public override string ToString() => "ReLU()";
 }

@@ -29,5 +29,19 @@ public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T>
         return Ar;
     }
 
+    public static bool IsVectorized => true;
+
+    /// <summary>The three cases of <see cref="Value(T)"/> selected lane by lane, in the same order.</summary>
+    public Vector<T> Value(Vector<T> z)
+    {
+        Vector<T> tl = new(Tl), tr = new(Tr);
+        return Vector.ConditionalSelect(Vector.LessThanOrEqual(z, tl), tl + Al * (z - tl),
+            Vector.ConditionalSelect(Vector.LessThan(z, tr), z, tr + Ar * (z - tr)));
+    }
+
+    public Vector<T> Derivative(Vector<T> z)
+        => Vector.ConditionalSelect(Vector.LessThanOrEqual(z, new Vector<T>(Tl)), new Vector<T>(Al),
+            Vector.ConditionalSelect(Vector.LessThan(z, new Vector<T>(Tr)), Vector<T>.One, new Vector<T>(Ar)));
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"SReLU(al={Al},tl={Tl},ar={Ar},tr={Tr})");
 }

@@ -13,5 +13,12 @@ public readonly struct Sigmoid<T> : IActivationFunction<T> where T : unmanaged, 
         return s * (T.One - s);
     }
 
+    /// <summary>No SIMD form (the exponential would round differently from the scalar one); lane by lane.</summary>
+    public static bool IsVectorized => false;
+
+    public Vector<T> Value(Vector<T> z) => ActivationKernels.Lanewise(z, Value);
+
+    public Vector<T> Derivative(Vector<T> z) => ActivationKernels.Lanewise(z, Derivative);
+
     public override string ToString() => "Sigmoid()";
 }

@@ -15,5 +15,11 @@ public readonly struct TReLU<T>(T epsilon) : IActivationFunction<T> where T : un
 
     public T Derivative(T z) => z < Epsilon ? T.Zero : T.One;
 
+    public static bool IsVectorized => true;
+
+    public Vector<T> Value(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, new Vector<T>(Epsilon)), Vector<T>.Zero, z);
+
+    public Vector<T> Derivative(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, new Vector<T>(Epsilon)), Vector<T>.Zero, Vector<T>.One);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"TReLU({Epsilon})");
 }

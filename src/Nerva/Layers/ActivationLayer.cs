@@ -40,21 +40,14 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
         // Z = X·Wᵀ + 1_N·b
         Affine(Z);
         // Y = act(Z)
-        var z = Z.AsSpan();
-        var y = Y.AsSpan();
-        var act = Activation;
-        for (int k = 0; k < y.Length; k++) y[k] = act.Value(z[k]);
+        ActivationKernels.Value(Activation, Z.AsSpan(), Y.AsSpan());
     }
 
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         DZ.Resize(X.Rows, OutputSize);
         // DZ = DY ⊙ act'(Z)
-        var z = Z.AsSpan();
-        var dy = DY.AsSpan();
-        var dz = DZ.AsSpan();
-        var act = Activation;
-        for (int k = 0; k < dz.Length; k++) dz[k] = dy[k] * act.Derivative(z[k]);
+        ActivationKernels.Backpropagate(Activation, Z.AsSpan(), DY.AsSpan(), DZ.AsSpan());
         // DW = DZᵀ·X;  Db = 1_Nᵀ·DZ;  DX = DZ·W
         AffineBackpropagate(DZ);
     }

@@ -60,7 +60,7 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
         }
     }
 
-    private static void RunInParallel(Job job, int tiles, long work) => Parallelism.For(tiles, work, job.Tile);
+    private static void RunInParallel(Job job, int tiles, long work) => Parallelism.For(tiles, work, job);
 
     // Below this many rows of A (a batch of 1 in inference, say), packing Bᵀ costs more than the product.
     private const int SmallRows = 4;
@@ -71,12 +71,21 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
     {
         int tasks = (n + SmallColumnsPerTask - 1) / SmallColumnsPerTask;
         var job = new Job(a, b, c, m, n, k, 0, k, false, true, tasks, m, SmallColumnsPerTask);
-        Parallelism.For(tasks, (long)m * n * k, job.DotColumns);
+        Parallelism.For(tasks, (long)m * n * k, new DotColumns(job));
     }
 
-    private readonly struct Job(float* a, float* b, float* c, int m, int n, int k, int kb, int kl, bool transposeA, bool transposeB, int tilesAcross, int tileRows, int tileCols)
+    /// <summary>The tasks of <see cref="RowsTimesRows"/>: column tile t of every row of A.</summary>
+    private readonly struct DotColumns(Job job) : IParallelBody
+    {
+        public void Run(int t) => job.DotColumns(t);
+    }
+
+    /// <summary>One k-slice of a product; as a parallel body, iteration t computes tile t.</summary>
+    private readonly struct Job(float* a, float* b, float* c, int m, int n, int k, int kb, int kl, bool transposeA, bool transposeB, int tilesAcross, int tileRows, int tileCols) : IParallelBody
     {
         public int Kl => kl;
+
+        public void Run(int t) => Tile(t);
 
         public void Tile(int t)
         {

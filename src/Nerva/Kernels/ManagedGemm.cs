@@ -50,9 +50,14 @@ public sealed class ManagedGemm<T> : IGemm<T> where T : unmanaged, IFloatingPoin
         }
     }
 
-    // Separate so that the closure is allocated only when the work runs in parallel.
     private static void RunInParallel(Job job, int tilesDown, int tilesAcross, long work)
-        => Parallelism.For(tilesDown * tilesAcross, work, t => job.Tile(t, tilesAcross));
+        => Parallelism.For(tilesDown * tilesAcross, work, new Tiles(job, tilesAcross));
+
+    /// <summary>Iteration t computes tile t.</summary>
+    private readonly struct Tiles(Job job, int tilesAcross) : IParallelBody
+    {
+        public void Run(int t) => job.Tile(t, tilesAcross);
+    }
 
     private static void Naive(int m, int n, int k, ReadOnlySpan<T> A, ReadOnlySpan<T> B, Span<T> C)
     {

@@ -16,14 +16,25 @@ public static class Parallelism
         }
     }
 
-    /// <summary>Runs body(0..count−1), in parallel when more than one thread is allowed and the work is worth it.</summary>
-    internal static void For(int count, long work, Action<int> body)
+    /// <summary>
+    /// Runs body.Run(0..count−1) on up to <see cref="Threads"/> threads when the work (in multiply-adds or
+    /// elements) is worth it; otherwise, and inside another parallel loop, on the calling thread. No allocation.
+    /// </summary>
+    internal static void For<TBody>(int count, long work, in TBody body) where TBody : struct, IParallelBody
     {
-        if (_threads == 1 || count == 1 || work < 1 << 18)
+        int threads = Math.Min(_threads, count);
+        if (threads == 1 || work < 1 << 18 || WorkerPool.InRegion)
         {
-            for (int i = 0; i < count; i++) body(i);
+            for (int i = 0; i < count; i++) body.Run(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, body);
+        WorkerPool.Run(count, threads, body);
     }
+}
+
+/// <summary>The body of a parallel loop: a struct, so that handing it to the worker threads allocates nothing.</summary>
+internal interface IParallelBody
+{
+    /// <summary>Iteration <paramref name="index"/>; iterations write disjoint outputs.</summary>
+    void Run(int index);
 }

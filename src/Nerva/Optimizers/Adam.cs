@@ -33,10 +33,19 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
             T beta1 = T.CreateChecked(spec.Beta1), beta2 = T.CreateChecked(spec.Beta2), epsilon = T.CreateChecked(spec.Epsilon);
             T correction1 = T.One / (T.One - T.CreateChecked(Math.Pow(spec.Beta1, _t)));
             T correction2 = T.One / (T.One - T.CreateChecked(Math.Pow(spec.Beta2, _t)));
-            var x = theta.AsSpan();
-            var dx = Dtheta.AsSpan();
-            var m = _m.AsSpan();
-            var v = _v.AsSpan();
+            ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, _m, _v, beta1, beta2, epsilon, correction1, correction2, eta));
+        }
+    }
+
+    private readonly struct Step<T>(Matrix<T> theta, Matrix<T> Dtheta, Matrix<T> M, Matrix<T> V, T beta1, T beta2, T epsilon, T correction1, T correction2, T eta)
+        : IElementwiseUpdate where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Update(int start, int end)
+        {
+            var x = theta.AsSpan()[start..end];
+            var dx = Dtheta.AsSpan()[start..end];
+            var m = M.AsSpan()[start..end];
+            var v = V.AsSpan()[start..end];
             for (int k = 0; k < x.Length; k++)
             {
                 m[k] = beta1 * m[k] + (T.One - beta1) * dx[k];

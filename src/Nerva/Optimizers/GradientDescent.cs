@@ -18,10 +18,16 @@ public sealed record GradientDescent : OptimizerSpec
     {
         public IReadOnlyList<Matrix<T>> State => [];
 
-        public void Update(T eta)
+        public void Update(T eta) => ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, eta));
+    }
+
+    private readonly struct Step<T>(Matrix<T> theta, Matrix<T> Dtheta, T eta) : IElementwiseUpdate
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Update(int start, int end)
         {
-            var x = theta.AsSpan();
-            var dx = Dtheta.AsSpan();
+            var x = theta.AsSpan()[start..end];
+            var dx = Dtheta.AsSpan()[start..end];
             int k = 0;
             if (Vector.IsHardwareAccelerated)
             {

@@ -22,11 +22,17 @@ public sealed record Momentum(double Mu) : OptimizerSpec
 
         public IReadOnlyList<Matrix<T>> State => [Delta];
 
-        public void Update(T eta)
+        public void Update(T eta) => ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, Delta, mu, eta));
+    }
+
+    private readonly struct Step<T>(Matrix<T> theta, Matrix<T> Dtheta, Matrix<T> Delta, T mu, T eta) : IElementwiseUpdate
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Update(int start, int end)
         {
-            var x = theta.AsSpan();
-            var dx = Dtheta.AsSpan();
-            var delta = Delta.AsSpan();
+            var x = theta.AsSpan()[start..end];
+            var dx = Dtheta.AsSpan()[start..end];
+            var delta = Delta.AsSpan()[start..end];
             int k = 0;
             if (Vector.IsHardwareAccelerated)
             {

@@ -55,10 +55,16 @@ public static class SparseProducts
         if (DZt.Rows != W.Rows || Xt.Rows != W.Cols || DZt.Cols != Xt.Cols)
             throw new ArgumentException($"SparseProducts.WeightGradient: DZᵀ is {DZt.Shape}, Xᵀ is {Xt.Shape}, W is {W.Rows}×{W.Cols}");
         int P = Xt.Cols, blocks = BlockCount(W.NonZeroCount, P);
-        var rowStart = W.RowStart;
-        var columns = W.Columns;
-        Parallelism.For(blocks, (long)W.NonZeroCount * P, block =>
+        Parallelism.For(blocks, (long)W.NonZeroCount * P, new Sddmm<T>(W.RowStart, W.Columns, DZt, Xt, DW, blocks));
+    }
+
+    /// <summary>Block b of <see cref="WeightGradient"/>: DW_e for the entries of its rows.</summary>
+    private readonly struct Sddmm<T>(int[] rowStart, int[] columns, Matrix<T> DZt, Matrix<T> Xt, Matrix<T> DW, int blocks) : IParallelBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int block)
         {
+            int P = Xt.Cols;
             var dw = DW.AsSpan();
             var (first, last) = RowRange(rowStart, block, blocks);
             ref T xt = ref MemoryMarshal.GetReference(Xt.AsSpan());
@@ -66,9 +72,12 @@ public static class SparseProducts
             {
                 ref T dz = ref MemoryMarshal.GetReference(DZt.Row(k));
                 for (int e = rowStart[k]; e < rowStart[k + 1]; e++)
+                {
+                    if (e + Ahead < columns.Length) Prefetch(ref Unsafe.Add(ref xt, (nint)columns[e + Ahead] * P), P);
                     dw[e] = Dot(ref dz, ref Unsafe.Add(ref xt, (nint)columns[e] * P), P);
+                }
             }
-        });
+        }
     }
 
     /// <summary>Xᵀ (D×P, zero-padded) from the row-major batch X (N×D).</summary>
@@ -99,9 +108,14 @@ public static class SparseProducts
         {
             ref float s = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(source));
             ref float t = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(target));
-            int rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+            // Column blocks of 8 when the target rows lie 1 KB or more apart: then the 8 target rows being
+            // filled stay in L1 while i sweeps (wider blocks would keep more lines of one cache set alive than
+            // it has ways when the stride is a multiple of 4 KB, as K = 512 or 1024). Otherwise whole rows of
+            // the source are read front to back.
+            int rows8 = rows / 8 * 8, cols8 = cols / 8 * 8, jBlock = targetStride * Unsafe.SizeOf<T>() >= 1024 ? 8 : cols8;
+            for (int jb = 0; jb < cols8; jb += jBlock)
             for (int i = 0; i < rows8; i += 8)
-            for (int j = 0; j < cols8; j += 8)
+            for (int j = jb; j < Math.Min(cols8, jb + jBlock); j += 8)
                 Transpose8x8(ref Unsafe.Add(ref s, (nint)i * sourceStride + j), sourceStride, ref Unsafe.Add(ref t, (nint)j * targetStride + i), targetStride);
             // the edges: rows below rows8 in every column, then columns right of cols8
             for (int i = rows8; i < rows; i++)
@@ -162,8 +176,16 @@ public static class SparseProducts
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int P = source.Cols, rows = output.Rows, blocks = BlockCount(w.Length + rows, P);
-        Parallelism.For(blocks, (long)(w.Length + rows) * P, block =>
+        Parallelism.For(blocks, (long)(w.Length + rows) * P, new CombineRows<T>(start, index, w, source, init, output, blocks));
+    }
+
+    /// <summary>Block b of <see cref="Combine"/>: the output rows of its share of the entries.</summary>
+    private readonly struct CombineRows<T>(int[] start, int[] index, Matrix<T> w, Matrix<T> source, Matrix<T>? init, Matrix<T> output, int blocks) : IParallelBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int block)
         {
+            int P = source.Cols;
             var weights = w.AsSpan();
             var (first, last) = RowRange(start, block, blocks);
             ref T src = ref MemoryMarshal.GetReference(source.AsSpan());
@@ -172,7 +194,7 @@ public static class SparseProducts
                 int s = start[r], count = start[r + 1] - s;
                 AxpyRow(index.AsSpan(s, count), weights.Slice(s, count), ref src, P, init is null ? T.Zero : init[0, r], output.Row(r));
             }
-        });
+        }
     }
 
     /// <summary>
@@ -193,6 +215,7 @@ public static class SparseProducts
                 Vector512<T> a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init, a6 = init, a7 = init;
                 for (int i = 0; i < index.Length; i++)
                 {
+                    if (i + Ahead < index.Length) Prefetch(ref Unsafe.Add(ref source, (nint)index[i + Ahead] * P + n), Math.Min(P - n, 8 * V));
                     var wi = Vector512.Create(w[i]);
                     ref T s = ref Unsafe.Add(ref source, (nint)index[i] * P + n);
                     a0 += wi * Vector512.LoadUnsafe(ref s);
@@ -242,6 +265,17 @@ public static class SparseProducts
                 a0 += new Vector<T>(w[i]) * Vector.LoadUnsafe(ref source, (nuint)((nint)index[i] * P + m));
             a0.StoreUnsafe(ref o, (nuint)m);
         }
+    }
+
+    /// <summary>How many stored entries ahead the source rows are prefetched: they are picked at random, so the hardware cannot guess them.</summary>
+    private const int Ahead = 4;
+
+    /// <summary>Asks for the cache lines of count elements from <paramref name="row"/> on (a hint: never faults, no effect without SSE).</summary>
+    private static unsafe void Prefetch<T>(ref T row, int count) where T : unmanaged
+    {
+        if (!Sse.IsSupported) return;
+        byte* p = (byte*)Unsafe.AsPointer(ref row);
+        for (int b = 0; b < count * sizeof(T); b += 64) Sse.Prefetch0(p + b);
     }
 
     /// <summary>Σ_n a[n]·b[n] over P elements (P a multiple of 64 bytes).</summary>

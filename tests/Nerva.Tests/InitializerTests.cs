@@ -49,6 +49,18 @@ public sealed class InitializerTests
     }
 
     [Fact]
+    public void A_sparse_layer_is_initialised_for_its_stored_fan_in()
+    {
+        // 1000 inputs at density 0.05: about 50 stored weights per output, so He draws with σ = √(2/50)
+        var layer = new Layers.LinearLayer<double>(1000, 200, new Rng(3), WeightInitializer.He, density: 0.05);
+        Assert.Equal((50, 10), layer.InitializationFans);
+        var w = layer.SparseW!.Values.AsSpan().ToArray();
+        double sd = Math.Sqrt(w.Select(x => x * x).Average());
+        Assert.Equal(Math.Sqrt(2.0 / 50), sd, 0.01);
+        Assert.Equal((1000, 200), new Layers.LinearLayer<double>(1000, 200).InitializationFans);
+    }
+
+    [Fact]
     public void Same_seed_same_weights_in_float_and_double()
     {
         var Wd = new Matrix<double>(5, 7);

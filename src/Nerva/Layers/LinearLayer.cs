@@ -50,7 +50,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
             // the support first, then its values in CSR order (the original's order of random draws)
             SparseW = CsrMatrix<T>.Random(K, D, density, rng);
             SparseDW = new Matrix<T>(1, SparseW.NonZeroCount);
-            weights.InitializeWeights(SparseW.Values.AsSpan(), D, K, rng);
+            var (fanIn, fanOut) = InitializationFans;
+            weights.InitializeWeights(SparseW.Values.AsSpan(), fanIn, fanOut, rng);
             weights.InitializeBias(b);
             AddParameter("W", SparseW.Values, SparseDW);
         }
@@ -94,6 +95,15 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
 
     /// <summary>The number of stored weights.</summary>
     public int WeightCount => SparseW?.NonZeroCount ?? _W!.Length;
+
+    /// <summary>
+    /// The fan-in and fan-out the weight initializers see: D and K for a dense layer; for a sparse layer the
+    /// average numbers of stored weights per output (nnz/K) and per input (nnz/D), so that a sparse layer
+    /// starts with the output variance of a dense one (He: Var(z) = fan-in · 2/fan-in).
+    /// </summary>
+    public (int FanIn, int FanOut) InitializationFans => SparseW is null
+        ? (InputSize, OutputSize)
+        : (Math.Max(1, (int)Math.Round((double)SparseW.NonZeroCount / OutputSize)), Math.Max(1, (int)Math.Round((double)SparseW.NonZeroCount / InputSize)));
 
     /// <summary>The probability p that a weight is dropped in a training step (0: no dropout).</summary>
     public double DropoutRate { get; }

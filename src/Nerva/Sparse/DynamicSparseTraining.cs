@@ -36,7 +36,8 @@ public sealed record DynamicSparseTraining(PruneStrategy Prune, GrowStrategy Gro
         var grown = Grow.Select(layer, count, rng);
         if (grown.Length != count) throw new InvalidOperationException($"{Grow} grew {grown.Length} weights for {count} pruned");
         var values = new T[count];
-        GrowWeights.InitializeWeights<T>(values, layer.InputSize, layer.OutputSize, rng);
+        var (fanIn, fanOut) = layer.InitializationFans;
+        GrowWeights.InitializeWeights<T>(values, fanIn, fanOut, rng);
 
         // merge the survivors (ascending positions) with the grown positions; source = old entry or −1
         var positions = new long[nnz];

@@ -115,6 +115,36 @@ public sealed class MultilayerPerceptronTests
     }
 
     [Fact]
+    public void A_step_of_a_large_dense_and_sparse_network_on_two_threads_allocates_nothing()
+    {
+        // large enough that the products, the optimizer steps and the sparse products take the parallel path
+        var rng = new Rng(5);
+        var mlp = new MultilayerPerceptron<float>(
+        [
+            new ActivationLayer<float, ReLU<float>>(600, 512, default, rng, WeightInitializer.He, new Momentum(0.9)),
+            new ActivationLayer<float, ReLU<float>>(512, 512, default, rng, WeightInitializer.He, new Nesterov(0.9), density: 0.2),
+            new LinearLayer<float>(512, 10, rng, optimizer: new Adam()),
+        ]);
+        var X = TestData.Random(100, 600, rng).Convert<float>();
+        var targets = new Matrix<float>(100, 10);
+        for (int i = 0; i < 100; i++) targets[i, i % 10] = 1;
+        int saved = Kernels.Parallelism.Threads;
+        try
+        {
+            Kernels.Parallelism.Threads = 2;
+            var trainer = new Trainer<float>(mlp, rng);
+            trainer.Train(X, targets, 2);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            trainer.Train(X, targets, 3);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            Kernels.Parallelism.Threads = saved;
+        }
+    }
+
+    [Fact]
     public void A_training_step_allocates_nothing_after_the_first_batch()
     {
         var rng = new Rng(3);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Nerva;
 
@@ -27,10 +28,18 @@ public static partial class MatrixOperations
         result.Resize(1, X.Cols);
         var sum = result.AsSpan();
         sum.Clear();
+        // row by row, so every column is summed in row order (the same result as the scalar loop)
+        var sums = MemoryMarshal.Cast<T, Vector<T>>(sum);
+        int tail = Vector.IsHardwareAccelerated ? sums.Length * Vector<T>.Count : 0;
         for (int i = 0; i < X.Rows; i++)
         {
             var row = X.Row(i);
-            for (int j = 0; j < row.Length; j++) sum[j] += row[j];
+            if (tail > 0)
+            {
+                var rows = MemoryMarshal.Cast<T, Vector<T>>(row);
+                for (int v = 0; v < sums.Length; v++) sums[v] += rows[v];
+            }
+            for (int j = tail; j < row.Length; j++) sum[j] += row[j];
         }
     }
 

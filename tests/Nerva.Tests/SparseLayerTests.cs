@@ -50,7 +50,7 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
     [MemberData(nameof(KindsAndOptimizers))]
     public void Sparse_layer_equals_the_dense_layer_with_masked_weights(string kind, string optimizer)
     {
-        foreach (var (N, D, K, density) in new[] { (7, 13, 5, 0.3), (1, 40, 17, 0.1), (20, 3, 9, 0.8) })
+        foreach (var (N, D, K, density) in new[] { (7, 13, 5, 0.3), (1, 40, 17, 0.1), (3, 25, 11, 0.4), (20, 3, 9, 0.8) })
         {
             var rng = new Rng(11);
             var sparse = Kinds[kind](D, K, rng, density);

@@ -37,6 +37,36 @@ public static class SparseProducts
         Combine(W.RowStart, W.Columns, values, Xt, b, Zt);
     }
 
+    /// <summary>Below this many samples the feedforward skips the transposed layout (<see cref="FeedforwardRows"/>).</summary>
+    public const int RowLayoutBatch = 4;
+
+    /// <summary>
+    /// Z = X·Wᵀ + 1_N·b for a few samples, straight from the row layout: Z[i,k] = b_k + Σ_{e ∈ row k} W_e·X[i, col_e],
+    /// one sparse dot product per output (batch-1 inference: no transposes, no padding to 16 samples).
+    /// </summary>
+    public static void FeedforwardRows<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> X, Matrix<T> b, Matrix<T> Z)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckValues(W, values);
+        if (X.Cols != W.Cols) throw new ArgumentException($"SparseProducts.FeedforwardRows: X is {X.Shape}, W is {W.Rows}×{W.Cols}");
+        Shapes.RowVector("SparseProducts.FeedforwardRows", b, W.Rows);
+        Z.Resize(X.Rows, W.Rows);
+        var w = values.AsSpan();
+        var rowStart = W.RowStart;
+        var columns = W.Columns;
+        for (int i = 0; i < X.Rows; i++)
+        {
+            var x = X.Row(i);
+            var z = Z.Row(i);
+            for (int k = 0; k < z.Length; k++)
+            {
+                T sum = b[0, k];
+                for (int e = rowStart[k]; e < rowStart[k + 1]; e++) sum += w[e] * x[columns[e]];
+                z[k] = sum;
+            }
+        }
+    }
+
     /// <summary>DXᵀ = Wᵀ·DZᵀ; <paramref name="valuesByColumn"/> are W's values in column order (<see cref="CsrMatrix{T}.ColumnEntries"/>).</summary>
     public static void InputGradient<T>(CsrMatrix<T> W, Matrix<T> valuesByColumn, Matrix<T> DZt, Matrix<T> DXt)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -51,16 +51,10 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
             for (int kb = 0; kb < k; kb += KC)
             {
                 var job = new Job(a, b, c, m, n, k, kb, Math.Min(KC, k - kb), transposeA, transposeB, tilesAcross, tileRows, tileCols);
-                long work = (long)m * n * job.Kl;
-                if (Parallelism.Threads == 1 || work < 1 << 18)
-                    for (int t = 0; t < tilesDown * tilesAcross; t++) job.Tile(t);
-                else
-                    RunInParallel(job, tilesDown * tilesAcross, work);
+                Parallelism.For(tilesDown * tilesAcross, (long)m * n * job.Kl, job);
             }
         }
     }
-
-    private static void RunInParallel(Job job, int tiles, long work) => Parallelism.For(tiles, work, job);
 
     // Below this many rows of A (a batch of 1 in inference, say), packing Bᵀ costs more than the product.
     private const int SmallRows = 4;

@@ -38,20 +38,10 @@ public sealed class ManagedGemm<T> : IGemm<T> where T : unmanaged, IFloatingPoin
             {
                 var job = new Job(a, b, c, m, n, k, transposeA, transposeB);
                 int tilesDown = (m + TileRows - 1) / TileRows, tilesAcross = (n + TileCols - 1) / TileCols;
-                if (Parallelism.Threads == 1 || (long)m * n * k < 1 << 18)
-                {
-                    for (int t = 0; t < tilesDown * tilesAcross; t++) job.Tile(t, tilesAcross);
-                }
-                else
-                {
-                    RunInParallel(job, tilesDown, tilesAcross, (long)m * n * k);
-                }
+                Parallelism.For(tilesDown * tilesAcross, (long)m * n * k, new Tiles(job, tilesAcross));
             }
         }
     }
-
-    private static void RunInParallel(Job job, int tilesDown, int tilesAcross, long work)
-        => Parallelism.For(tilesDown * tilesAcross, work, new Tiles(job, tilesAcross));
 
     /// <summary>Iteration t computes tile t.</summary>
     private readonly struct Tiles(Job job, int tilesAcross) : IParallelBody

@@ -29,7 +29,6 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     private readonly Matrix<T> _R = new(0, 0);
     private readonly Matrix<T> _WR = new(0, 0);
     private bool _droppedOut;
-    private bool _XtIsStale;   // the last feedforward took the row path and left _Xt unset
 
     // The batch in transposed layout (sparse layers only): Xᵀ, Zᵀ, DZᵀ, DXᵀ and W's values in column order.
     private readonly Matrix<T> _Xt = new(0, 0), _Zt = new(0, 0), _DZt = new(0, 0), _DXt = new(0, 0), _WByColumn = new(1, 0);
@@ -199,8 +198,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
             AddRowRepeat(Z, b);
             return;
         }
-        _XtIsStale = X.Rows < SparseProducts.RowLayoutBatch;
-        if (_XtIsStale)
+        if (X.Rows < SparseProducts.RowLayoutBatch)
         {
             // a few samples (batch-1 inference): Z = X·Wᵀ + 1_N·b row by row; Xᵀ only if backpropagation asks
             SparseProducts.FeedforwardRows(SparseW, weights, X, b, Z);
@@ -224,8 +222,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         else
         {
             // DW = DZᵀ·X on W's support (SDDMM), from DZᵀ and the Xᵀ of the feedforward
-            if (_XtIsStale) SparseProducts.TransposeToPadded(X, _Xt);
-            _XtIsStale = false;
+            if (X.Rows < SparseProducts.RowLayoutBatch) SparseProducts.TransposeToPadded(X, _Xt);   // the feedforward took the row path
             SparseProducts.TransposeToPadded(DZ, _DZt);
             SparseProducts.WeightGradient(SparseW, _DZt, _Xt, DWvalues);
         }

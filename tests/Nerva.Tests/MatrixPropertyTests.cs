@@ -9,6 +9,7 @@ namespace Nerva.Tests;
 /// Seed 000 Table 1 definitions and the matrix properties (10)–(15), as properties over random shapes
 /// (CsCheck draws the shape and a seed for the entries).
 /// </summary>
+[Collection(ThreadCountCollection.Name)]
 public sealed class MatrixPropertyTests
 {
     private static readonly Gen<(int m, int n, ulong seed)> Shapes2 = Gen.Select(Gen.Int[1, 9], Gen.Int[1, 9], Gen.ULong);

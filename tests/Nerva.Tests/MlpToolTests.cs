@@ -6,11 +6,19 @@ using Nerva.Data;
 namespace Nerva.Tests;
 
 /// <summary>The mlp tool end to end, on generated data; every failure is one line without a stack trace.</summary>
+[Collection(ThreadCountCollection.Name)]
 public sealed partial class MlpToolTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("nerva-mlp-").FullName;
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    // the tool sets the process-wide thread count from --threads; every test gets the count it started with back
+    private readonly int _threads = Kernels.Parallelism.Threads;
+
+    public void Dispose()
+    {
+        Kernels.Parallelism.Threads = _threads;
+        Directory.Delete(_directory, recursive: true);
+    }
 
     private static readonly string[] Base =
     [

@@ -7,6 +7,7 @@ using Nerva.Optimizers;
 namespace Nerva.Tests;
 
 /// <summary>The chain of layers: plumbing, allocation, determinism, precision and learning.</summary>
+[Collection(ThreadCountCollection.Name)]
 public sealed class MultilayerPerceptronTests
 {
     private static MultilayerPerceptron<T> Network<T>(ulong seed, double dropout = 0) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

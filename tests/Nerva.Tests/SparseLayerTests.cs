@@ -13,6 +13,7 @@ namespace Nerva.Tests;
 /// zeros off the support, and its DW, masked to the support, must equal the sparse DW. Covers every layer
 /// kind, every optimizer, density 1 (full support) and the kernels' thread-count independence.
 /// </summary>
+[Collection(ThreadCountCollection.Name)]
 public sealed class SparseLayerTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<string, Func<int, int, Rng, double, LinearLayer<double>>> Kinds = new()

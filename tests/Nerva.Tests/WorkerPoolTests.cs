@@ -3,6 +3,7 @@ using Nerva.Kernels;
 namespace Nerva.Tests;
 
 /// <summary>The worker pool behind <see cref="Parallelism.For{TBody}"/>: every iteration once, errors surface, no allocation.</summary>
+[Collection(ThreadCountCollection.Name)]
 public sealed class WorkerPoolTests
 {
     private readonly struct Count(int[] hits) : IParallelBody

@@ -101,6 +101,11 @@ public static class SparseProducts
             for (int k = first; k < last; k++)
             {
                 ref T dz = ref MemoryMarshal.GetReference(DZt.Row(k));
+                if (Vector512.IsHardwareAccelerated && P <= 8 * Vector512<T>.Count)
+                {
+                    DotsOfRow(ref dz, ref xt, P, columns.AsSpan(rowStart[k], rowStart[k + 1] - rowStart[k]), dw.Slice(rowStart[k]));
+                    continue;
+                }
                 for (int e = rowStart[k]; e < rowStart[k + 1]; e++)
                 {
                     if (e + Ahead < columns.Length) Prefetch(ref Unsafe.Add(ref xt, (nint)columns[e + Ahead] * P), P);
@@ -108,6 +113,48 @@ public static class SparseProducts
                 }
             }
         }
+
+        /// <summary>
+        /// dw[i] = DZᵀ[k,:]·Xᵀ[columns[i],:] for the entries of row k, with the row of DZᵀ (up to 8 vectors, a batch of
+        /// up to 128 floats) held in registers: per entry only the row of Xᵀ is loaded.
+        /// </summary>
+        private static void DotsOfRow(ref T dz, ref T xt, int P, ReadOnlySpan<int> columns, Span<T> dw)
+        {
+            int V = Vector512<T>.Count, v = P / V;
+            var z = Vector512<T>.Zero;
+            var d0 = Vector512.LoadUnsafe(ref dz);
+            var d1 = v > 1 ? Vector512.LoadUnsafe(ref dz, (nuint)V) : z;
+            var d2 = v > 2 ? Vector512.LoadUnsafe(ref dz, (nuint)(2 * V)) : z;
+            var d3 = v > 3 ? Vector512.LoadUnsafe(ref dz, (nuint)(3 * V)) : z;
+            var d4 = v > 4 ? Vector512.LoadUnsafe(ref dz, (nuint)(4 * V)) : z;
+            var d5 = v > 5 ? Vector512.LoadUnsafe(ref dz, (nuint)(5 * V)) : z;
+            var d6 = v > 6 ? Vector512.LoadUnsafe(ref dz, (nuint)(6 * V)) : z;
+            var d7 = v > 7 ? Vector512.LoadUnsafe(ref dz, (nuint)(7 * V)) : z;
+            for (int i = 0; i < columns.Length; i++)
+            {
+                if (i + Ahead < columns.Length) Prefetch(ref Unsafe.Add(ref xt, (nint)columns[i + Ahead] * P), P);
+                ref T x = ref Unsafe.Add(ref xt, (nint)columns[i] * P);
+                // two chains (even and odd vectors), joined at the end
+                var s0 = d0 * Vector512.LoadUnsafe(ref x);
+                var s1 = v > 1 ? d1 * Vector512.LoadUnsafe(ref x, (nuint)V) : z;
+                if (v > 2) s0 = MultiplyAdd(d2, Vector512.LoadUnsafe(ref x, (nuint)(2 * V)), s0);
+                if (v > 3) s1 = MultiplyAdd(d3, Vector512.LoadUnsafe(ref x, (nuint)(3 * V)), s1);
+                if (v > 4) s0 = MultiplyAdd(d4, Vector512.LoadUnsafe(ref x, (nuint)(4 * V)), s0);
+                if (v > 5) s1 = MultiplyAdd(d5, Vector512.LoadUnsafe(ref x, (nuint)(5 * V)), s1);
+                if (v > 6) s0 = MultiplyAdd(d6, Vector512.LoadUnsafe(ref x, (nuint)(6 * V)), s0);
+                if (v > 7) s1 = MultiplyAdd(d7, Vector512.LoadUnsafe(ref x, (nuint)(7 * V)), s1);
+                dw[i] = Vector512.Sum(s0 + s1);
+            }
+        }
+    }
+
+    /// <summary>a·b + c, fused (one rounding) for float and double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> MultiplyAdd<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
     }
 
     /// <summary>Xᵀ (D×P, zero-padded) from the row-major batch X (N×D).</summary>
@@ -211,14 +258,14 @@ public static class SparseProducts
                     if (i + Ahead < index.Length) Prefetch(ref Unsafe.Add(ref source, (nint)index[i + Ahead] * P + n), Math.Min(P - n, 8 * V));
                     var wi = Vector512.Create(w[i]);
                     ref T s = ref Unsafe.Add(ref source, (nint)index[i] * P + n);
-                    a0 += wi * Vector512.LoadUnsafe(ref s);
-                    if (v > 1) a1 += wi * Vector512.LoadUnsafe(ref s, (nuint)V);
-                    if (v > 2) a2 += wi * Vector512.LoadUnsafe(ref s, (nuint)(2 * V));
-                    if (v > 3) a3 += wi * Vector512.LoadUnsafe(ref s, (nuint)(3 * V));
-                    if (v > 4) a4 += wi * Vector512.LoadUnsafe(ref s, (nuint)(4 * V));
-                    if (v > 5) a5 += wi * Vector512.LoadUnsafe(ref s, (nuint)(5 * V));
-                    if (v > 6) a6 += wi * Vector512.LoadUnsafe(ref s, (nuint)(6 * V));
-                    if (v > 7) a7 += wi * Vector512.LoadUnsafe(ref s, (nuint)(7 * V));
+                    a0 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s), a0);
+                    if (v > 1) a1 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)V), a1);
+                    if (v > 2) a2 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(2 * V)), a2);
+                    if (v > 3) a3 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(3 * V)), a3);
+                    if (v > 4) a4 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(4 * V)), a4);
+                    if (v > 5) a5 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(5 * V)), a5);
+                    if (v > 6) a6 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(6 * V)), a6);
+                    if (v > 7) a7 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(7 * V)), a7);
                 }
                 ref T on = ref Unsafe.Add(ref o, n);
                 a0.StoreUnsafe(ref on);

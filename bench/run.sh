@@ -3,7 +3,10 @@
 #  1. GEMM: our SGEMM against OpenBLAS (AVX-512 kernels) on the MLP shapes, medians of 5 alternating runs;
 #  2. seconds per epoch of 3072-1024-512-10 and 784-1024-512-10 on synthetic data, ours and TorchSharp's;
 #  3. inference throughput and batch-1 latency, ours and TorchSharp's;
-#  4. sparse epochs at Erdős–Rényi densities against dense epochs of ours and TorchSharp's.
+#  4. sparse epochs at Erdős–Rényi densities against dense epochs of ours and TorchSharp's;
+#  5. one 3072→1024 layer, sparse at several densities against the dense layer;
+#  6. the peak working set while training the CIFAR shape.
+# (The accuracy runs of the mlp tool are in bench/results/accuracy.md, not written here.)
 # Needs Debian's libopenblas0-pthread (installed here when run as root) and the TorchSharp-cpu NuGet package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +34,9 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll gemm 5
   echo
-  echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 2 epochs after one warm-up, ours then theirs per row"
+  echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 3 epochs after one warm-up, ours then theirs per row"
   echo
-  peer epoch 2
+  peer epoch 3
   echo
   echo "## Inference, 3072-1024-512-10 (eval mode), against TorchSharp"
   echo
@@ -42,4 +45,12 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo "## Sparse training (issue 4): our sparse epochs at Erdős–Rényi overall densities, against dense epochs in the same run"
   echo
   peer sparse 2 2
+  echo
+  echo "## One sparse layer against the dense layer (issue 4: a sparse layer beats the dense one at density ≤ 0.2)"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll layer 7 2
+  echo
+  echo "## Peak working set, 3072-1024-512-10 on 50 000 samples, 2 threads (issue 5: ≤ dataset + 4 × parameters + 64 MB)"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll memory 2
 } | tee "$out"

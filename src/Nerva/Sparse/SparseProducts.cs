@@ -347,8 +347,14 @@ public static class SparseProducts
         return Vector.Sum((t0 + t1) + (t2 + t3));
     }
 
-    /// <summary>How many row blocks to hand out: enough to balance two to a few threads, few enough to be cheap.</summary>
-    private static int BlockCount(int entries, int P) => (long)entries * P < 1 << 16 ? 1 : 4 * Parallelism.Threads;
+    /// <summary>
+    /// How many row blocks to hand out: enough to balance two to a few threads, few enough to be cheap; one (this thread
+    /// alone) below 2²³ multiply-adds. A sparse product reads rows of Xᵀ or DZᵀ that this thread has just written, so a
+    /// second core first copies them from this one's cache; below about 8M multiply-adds (a 3072×1024 layer at density
+    /// 0.02, batch 112) that costs more than the second core saves (bench, 2 threads: density-0.01 epoch 0.78 s → 0.45 s,
+    /// 0.05: 1.43 → 1.41 s; a threshold of 2²⁵ made 0.05 and 0.2 slower).
+    /// </summary>
+    private static int BlockCount(int entries, int P) => (long)entries * P < 1 << 23 ? 1 : 4 * Parallelism.Threads;
 
     /// <summary>Rows [first, last) of block b of blocks, split so that blocks hold about equal entry counts.</summary>
     private static (int First, int Last) RowRange(int[] start, int b, int blocks)

@@ -41,14 +41,7 @@ public sealed unsafe class Avx512Gemm : IGemm<float>
 
     public void Multiply(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<float> A, ReadOnlySpan<float> B, Span<float> C)
     {
-        if (A.Length < m * k || B.Length < k * n || C.Length < m * n)
-            throw new ArgumentException($"Gemm: storage too small for op(A) {m}×{k}, op(B) {k}×{n}, C {m}×{n}");
-        if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            C[..(m * n)].Clear();
-            return;
-        }
+        if (!GemmArguments.NeedProduct(m, n, k, A, B, C)) return;
         fixed (float* a = A)
         fixed (float* b = B)
         fixed (float* c = C)

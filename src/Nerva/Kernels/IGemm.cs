@@ -23,3 +23,25 @@ public static class Kernels<T> where T : unmanaged, IFloatingPointIeee754<T>
         set => _gemm = value ?? throw new ArgumentNullException(nameof(value));
     }
 }
+
+/// <summary>The argument checks every <see cref="IGemm{T}"/> shares.</summary>
+internal static class GemmArguments
+{
+    /// <summary>
+    /// Throws if the storage is too small for op(A) m×k, op(B) k×n and C m×n; returns false when there is no product
+    /// to compute (C empty, or k = 0, where C = 0 is written here).
+    /// </summary>
+    public static bool NeedProduct<T>(int m, int n, int k, ReadOnlySpan<T> A, ReadOnlySpan<T> B, Span<T> C)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (A.Length < m * k || B.Length < k * n || C.Length < m * n)
+            throw new ArgumentException($"Gemm: storage too small for op(A) {m}×{k}, op(B) {k}×{n}, C {m}×{n}");
+        if (m == 0 || n == 0) return false;
+        if (k == 0)
+        {
+            C[..(m * n)].Clear();
+            return false;
+        }
+        return true;
+    }
+}

@@ -17,14 +17,7 @@ public sealed class ManagedGemm<T> : IGemm<T> where T : unmanaged, IFloatingPoin
 
     public void Multiply(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<T> A, ReadOnlySpan<T> B, Span<T> C)
     {
-        if (A.Length < m * k || B.Length < k * n || C.Length < m * n)
-            throw new ArgumentException($"Gemm: storage too small for op(A) {m}×{k}, op(B) {k}×{n}, C {m}×{n}");
-        if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            C[..(m * n)].Clear();
-            return;
-        }
+        if (!GemmArguments.NeedProduct(m, n, k, A, B, C)) return;
         if (transposeA && transposeB)
         {
             Naive(m, n, k, A, B, C);

@@ -28,7 +28,7 @@ internal static unsafe class GemmBenchmark
         output.WriteLine($"Vector<float>: {System.Numerics.Vector<float>.Count} lanes; AVX-512F: {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}; FMA: {System.Runtime.Intrinsics.X86.Fma.IsSupported}");
         output.WriteLine();
         var gemm = Kernels<float>.Gemm;
-        output.WriteLine($"Our kernel: {gemm.GetType().Name}");
+        output.WriteLine($"Our kernel: {gemm}");
         output.WriteLine();
         output.WriteLine("| shape | threads | ours GFLOP/s | OpenBLAS GFLOP/s | ratio |");
         output.WriteLine("|---|---|---|---|---|");

@@ -161,15 +161,23 @@ public sealed class MatrixPropertyTests
         }, iter: 300);
     }
 
-    public static TheoryData<string> FloatKernels => Avx512Gemm.IsSupported ? ["managed", "avx512"] : ["managed"];
+    public static TheoryData<string> FloatKernels => new(new[]
+    {
+        "managed", PackedGemm<Avx512Kernel8x32>.IsSupported ? "avx512" : null, PackedGemm<Avx2Kernel6x16>.IsSupported ? "avx2" : null,
+    }.OfType<string>());
 
-    private static IGemm<float> FloatKernel(string name) => name == "avx512" ? new Avx512Gemm() : new ManagedGemm<float>();
+    private static IGemm<float> FloatKernel(string name) => name switch
+    {
+        "avx512" => new PackedGemm<Avx512Kernel8x32>(),
+        "avx2" => new PackedGemm<Avx2Kernel6x16>(),
+        _ => new ManagedGemm<float>(),
+    };
 
     [Theory]
     [MemberData(nameof(FloatKernels))]
     public void Float_kernels_on_large_shapes_stay_within_the_rounding_bound(string kernel)
     {
-        // Shapes past one k-slice (256), one tile of C (256×128), with partial 8-row and 32-column panels, every op,
+        // Shapes past one k-slice (256), one tile of C (≤ 256×128), with partial panels (8 or 6 rows, 32 or 16 columns), every op,
         var gemm = FloatKernel(kernel);
         // and batches of 1 to 3 rows times Bᵀ, which take the unpacked dot-product path
         var shapes = Gen.OneOf(

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -7,6 +8,7 @@ namespace Nerva.Kernels;
 internal static class BlockTranspose
 {
     /// <summary>One 8×8 block: unpack pairs of rows, shuffle pairs of pairs, then swap 128-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Transpose8x8(ref float s, int sourceStride, ref float t, int targetStride)
     {
         var r0 = Vector256.LoadUnsafe(ref s);

@@ -15,12 +15,20 @@ public interface IGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <summary>The kernels in use, per scalar type; replace <see cref="Gemm"/> to change how every product is computed.</summary>
 public static class Kernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static IGemm<T> _gemm = typeof(T) == typeof(float) && Avx512Gemm.IsSupported ? (IGemm<T>)(object)new Avx512Gemm() : new ManagedGemm<T>();
+    private static IGemm<T> _gemm = Fastest();
 
     public static IGemm<T> Gemm
     {
         get => _gemm;
         set => _gemm = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>For float the packed SGEMM of the widest instruction set the CPU has; otherwise the portable managed GEMM.</summary>
+    private static IGemm<T> Fastest()
+    {
+        if (typeof(T) == typeof(float) && PackedGemm<Avx512Kernel8x32>.IsSupported) return (IGemm<T>)(object)new PackedGemm<Avx512Kernel8x32>();
+        if (typeof(T) == typeof(float) && PackedGemm<Avx2Kernel6x16>.IsSupported) return (IGemm<T>)(object)new PackedGemm<Avx2Kernel6x16>();
+        return new ManagedGemm<T>();
     }
 }
 

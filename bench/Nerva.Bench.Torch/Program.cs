@@ -175,7 +175,7 @@ internal static class Peer
 
     private static double Rate(Action run, int samples)
     {
-        for (int i = 0; i < 5; i++) run();
+        WarmUp(run, 5);
         var times = new List<double>();
         for (int r = 0; r < 7; r++)
         {
@@ -188,7 +188,7 @@ internal static class Peer
 
     private static double Latency(Action run)
     {
-        for (int i = 0; i < 200; i++) run();
+        WarmUp(run, 200);
         var times = new List<double>();
         for (int r = 0; r < 2000; r++)
         {
@@ -197,6 +197,16 @@ internal static class Peer
             times.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
         }
         return Median(times);
+    }
+
+    /// <summary>
+    /// At least <paramref name="calls"/> calls and one second: .NET's tiered JIT replaces the first code of a method
+    /// only after 30 calls and 100 ms without new compilations, so a count alone can time unoptimised code.
+    /// </summary>
+    private static void WarmUp(Action run, int calls)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < calls || Stopwatch.GetElapsedTime(start).TotalSeconds < 1; i++) run();
     }
 
     private static double Median(List<double> values)

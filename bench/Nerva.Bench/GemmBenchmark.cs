@@ -30,8 +30,8 @@ internal static unsafe class GemmBenchmark
         var gemm = Kernels<float>.Gemm;
         output.WriteLine($"Our kernel: {gemm}");
         output.WriteLine();
-        output.WriteLine("| shape | threads | ours GFLOP/s | OpenBLAS GFLOP/s | ratio |");
-        output.WriteLine("|---|---|---|---|---|");
+        output.WriteLine("| shape | threads | ours GFLOP/s | OpenBLAS GFLOP/s | ratio | two-core capacity |");
+        output.WriteLine("|---|---|---|---|---|---|");
         foreach (int threads in new[] { 1, 2 })
         {
             Parallelism.Threads = threads;
@@ -40,6 +40,7 @@ internal static unsafe class GemmBenchmark
             {
                 var rng = new Rng(1);
                 float[] A = Random(s.M * s.K, rng), B = Random(s.K * s.N, rng), C = new float[s.M * s.N];
+                string capacity = threads > 1 ? Capacity.TwoThreads().ToString("F2") : "–";
                 double flop = 2.0 * s.M * s.N * s.K;
                 int calls = Math.Max(1, (int)(2e9 / flop));
                 var ours = new List<double>();
@@ -67,7 +68,7 @@ internal static unsafe class GemmBenchmark
                     }
                 }
                 double o = Median(ours), p = blas ? Median(theirs) : double.NaN;
-                output.WriteLine($"| {s.Name} | {threads} | {o:F1} | {(blas ? p.ToString("F1") : "–")} | {(blas ? (o / p).ToString("F2") : "–")} |");
+                output.WriteLine($"| {s.Name} | {threads} | {o:F1} | {(blas ? p.ToString("F1") : "–")} | {(blas ? (o / p).ToString("F2") : "–")} | {capacity} |");
             }
         }
     }

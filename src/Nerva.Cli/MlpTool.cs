@@ -43,7 +43,7 @@ internal static class MlpTool
 
         if (s.Verbose || s.Debug)
         {
-            output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}");
+            output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}, matrix products: {Kernels<float>.Gemm}");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded {data.Xtrain.Rows} training and {data.Xtest.Rows} test examples of {data.Features} features in {loadSeconds:F3}s"));
         }
         if (s.Info) PrintInfo(data, mlp, "before training", output);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks, written to bench/results/<cpu model>.md (about 10 minutes on 2 cores):
-#  1. GEMM: our SGEMM against OpenBLAS (AVX-512 kernels) on the MLP shapes, medians of 5 alternating runs, then
+#  1. GEMM: our SGEMM against OpenBLAS (AVX-512 kernels) on the MLP shapes, medians of 5 alternating timings of ~50 ms, then
 #     our AVX2 kernel against OpenBLAS's AVX2 (Haswell) kernels, as on a CPU without AVX-512;
 #  2. seconds per epoch of 3072-1024-512-10 and 784-1024-512-10 on synthetic data, ours and TorchSharp's;
 #  3. inference throughput and batch-1 latency, ours and TorchSharp's;
@@ -39,7 +39,7 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo
   DOTNET_EnableAVX512=0 OPENBLAS_CORETYPE=Haswell dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll gemm 3
   echo
-  echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 3 epochs after one warm-up, ours then theirs per row"
+  echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 3 epochs after one warm-up each, ours and theirs timed in turns"
   echo
   peer epoch 3
   echo

@@ -26,9 +26,11 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
 {
     private static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.MR; }
     private static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.NR; }
-    private const int KC = 256;              // a k-slice: an MR×KC panel of A (≤ 8 KB) and a KC×NR panel of B (≤ 32 KB) fit in L1
-    private static int MC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 256 / TKernel.MR * TKernel.MR; }   // a task's tile of C, MC×NC: its
-    private const int NC = 128;              // KC×MC block of Ap (256 KB) and KC×NC block of Bp (128 KB) fit in L2
+    // A k-slice of KC: an MR×KC panel of A (≤ 8 KB) and a KC×NR panel of B (≤ 32 KB) fit in L1. A task's tile of C,
+    // MC×NC (MC the multiple of MR nearest below 256): its KC×MC block of Ap (256 KB) and KC×NC block of Bp (128 KB) fit in L2.
+    private const int KC = 256;
+    private static int MC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 256 / TKernel.MR * TKernel.MR; }
+    private const int NC = 128;
     private const int Align = 16;            // floats: packed buffers start on a 64-byte line
 
     // Below this many rows of A (a batch of 1 in inference, say), packing Bᵀ costs more than the product.
@@ -90,9 +92,11 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
                 if (rows == MR && transposeA)
                 {
                     for (; p < kl; p++)           // op(A) = Aᵀ: the MR rows of a panel are contiguous in A
-                        for (int r = 0; r < MR; r += 8)
-                            if (r + 8 <= MR) Vector256.Store(Vector256.Load(a + (long)(kb + p) * m + i0 + r), target + p * MR + r);
-                            else for (int rr = r; rr < MR; rr++) target[p * MR + rr] = a[(long)(kb + p) * m + i0 + rr];
+                    {
+                        float* source = a + (long)(kb + p) * m + i0;
+                        if (MR == 8) Vector256.Store(Vector256.Load(source), target + p * MR);
+                        else for (int r = 0; r < MR; r++) target[p * MR + r] = source[r];
+                    }
                 }
                 else if (rows == MR && MR == 8)
                 {

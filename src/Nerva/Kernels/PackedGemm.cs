@@ -241,6 +241,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
         }
 
         /// <summary>The dot product from the partial sums in <paramref name="s"/> and the elements p..k−1.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static float Finish(float* x, float* y, int p, int k, Vector256<float> s)
         {
             float sum = Vector256.Sum(s);
@@ -248,6 +249,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
             return sum;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static float Dot(float* x, float* y, int k)
         {
             Vector256<float> acc = default;

@@ -139,9 +139,7 @@ public sealed class MatrixPropertyTests
         Gen.Select(Gen.Int[1, 70], Gen.Int[1, 70], Gen.Int[0, 70], Gen.Int[0, 3], Gen.ULong).Sample((m, n, k, op, seed) =>
         {
             var rng = new Rng(seed);
-            bool ta = (op & 1) != 0, tb = (op & 2) != 0;
-            var A = ta ? TestData.Random(k, m, rng) : TestData.Random(m, k, rng);
-            var B = tb ? TestData.Random(n, k, rng) : TestData.Random(k, n, rng);
+            var (ta, tb, A, B) = Operands(m, n, k, op, rng);
             var C = TestData.Random(m, n, rng); // stale contents must be overwritten
             Product(A, B, C, ta, tb);
             TestData.AssertClose(TestData.NaiveProduct(A, B, ta, tb), C, 1e-13, $"op {op}, {m}×{k}·{k}×{n}");
@@ -159,6 +157,15 @@ public sealed class MatrixPropertyTests
                     Assert.True(Math.Abs(Cf[i, j] - exact[i, j]) <= (k + 1) * u * bound[i, j] + 1e-30,
                         $"float op {op}, {m}×{k}·{k}×{n}: C[{i},{j}] = {Cf[i, j]}, exact {exact[i, j]}, bound {(k + 1) * u * bound[i, j]:E2}");
         }, iter: 300);
+    }
+
+    /// <summary>Random op(A) m×k and op(B) k×n for op code 0–3 (bit 0: A transposed, bit 1: B transposed), in storage layout.</summary>
+    private static (bool TransposeA, bool TransposeB, Matrix<double> A, Matrix<double> B) Operands(int m, int n, int k, int op, Rng rng)
+    {
+        bool ta = (op & 1) != 0, tb = (op & 2) != 0;
+        var A = ta ? TestData.Random(k, m, rng) : TestData.Random(m, k, rng);
+        var B = tb ? TestData.Random(n, k, rng) : TestData.Random(k, n, rng);
+        return (ta, tb, A, B);
     }
 
     public static TheoryData<string> FloatKernels => new(new[]
@@ -185,10 +192,9 @@ public sealed class MatrixPropertyTests
             Gen.Select(Gen.Int[1, 3], Gen.Int[1, 300], Gen.Int[1, 700], Gen.Const(2), Gen.ULong));
         shapes.Sample((m, n, k, op, seed) =>
         {
-            var rng = new Rng(seed);
-            bool ta = (op & 1) != 0, tb = (op & 2) != 0;
-            var A = (ta ? TestData.Random(k, m, rng) : TestData.Random(m, k, rng)).Convert<float>();
-            var B = (tb ? TestData.Random(n, k, rng) : TestData.Random(k, n, rng)).Convert<float>();
+            var (ta, tb, Ad, Bd) = Operands(m, n, k, op, new Rng(seed));
+            var A = Ad.Convert<float>();
+            var B = Bd.Convert<float>();
             var C = new float[m * n];
             C.AsSpan().Fill(float.NaN); // every element must be written
             gemm.Multiply(ta, tb, m, n, k, A.AsSpan(), B.AsSpan(), C);
@@ -237,10 +243,9 @@ public sealed class MatrixPropertyTests
         var narrow = new PackedGemm<Avx2Kernel6x16>();
         Gen.Select(Gen.Int[1, 300], Gen.Int[1, 300], Gen.Int[1, 700], Gen.Int[0, 3], Gen.ULong).Sample((m, n, k, op, seed) =>
         {
-            var rng = new Rng(seed);
-            bool ta = (op & 1) != 0, tb = (op & 2) != 0;
-            var A = (ta ? TestData.Random(k, m, rng) : TestData.Random(m, k, rng)).Convert<float>();
-            var B = (tb ? TestData.Random(n, k, rng) : TestData.Random(k, n, rng)).Convert<float>();
+            var (ta, tb, Ad, Bd) = Operands(m, n, k, op, new Rng(seed));
+            var A = Ad.Convert<float>();
+            var B = Bd.Convert<float>();
             float[] C1 = new float[m * n], C2 = new float[m * n];
             wide.Multiply(ta, tb, m, n, k, A.AsSpan(), B.AsSpan(), C1);
             narrow.Multiply(ta, tb, m, n, k, A.AsSpan(), B.AsSpan(), C2);

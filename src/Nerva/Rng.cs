@@ -38,7 +38,10 @@ public sealed class Rng
     public double Uniform(double a, double b) => a + (b - a) * NextDouble();
 
     /// <summary>Uniform integer in [0, n), without modulo bias (Lemire's method).</summary>
-    public int NextInt(int n)
+    public int NextInt(int n) => (int)NextInt64(n);
+
+    /// <summary>Uniform integer in [0, n), without modulo bias (Lemire's method on 64 bits).</summary>
+    public long NextInt64(long n)
     {
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), $"the range must be positive, got {n}");
         ulong range = (ulong)n;
@@ -46,7 +49,7 @@ public sealed class Rng
         {
             UInt128 product = (UInt128)NextUInt64() * range;
             ulong low = (ulong)product;
-            if (low >= range || low >= (0UL - range) % range) return (int)(product >> 64);
+            if (low >= range || low >= (0UL - range) % range) return (long)(product >> 64);
         }
     }
 

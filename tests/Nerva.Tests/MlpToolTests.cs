@@ -290,22 +290,79 @@ public sealed partial class MlpToolTests : IDisposable
     }
 
     [Fact]
-    public void Sparse_weights_save_as_dense_arrays_and_load_back_as_the_support()
+    public void Sparse_weights_save_as_csr_arrays_that_SciPy_reads_and_load_back_with_their_support()
     {
         string path = Path.Combine(_directory, "sparse.npz");
         string[] sparse = [.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.25;1", "--epochs", "2"];
         var run = Run([.. sparse, "--save-weights", path]);
         Assert.True(run.Code == 0, run.Error);
-        var W2 = Npz.Read(path)["W2"];
-        Assert.Equal([64, 64], W2.Shape);
-        Assert.Equal(1024, W2.ToFloats().Count(w => w != 0));
-        // NumPy reads the same non-zeros
-        Assert.Equal("1024", NpyTests.RunNumPy($"import numpy as np; print(np.count_nonzero(np.load('{path}')['W2']))"));
-        // loaded into a sparse layer of another support, the file's non-zeros become the support
+        var arrays = Npz.Read(path);
+        Assert.False(arrays.ContainsKey("W2"));
+        Assert.Equal([64, 2], arrays["W1"].Shape);
+        Assert.Equal([1024], arrays["W2_data"].Shape);
+        Assert.Equal("<i4", arrays["W2_indices"].Descr);
+        Assert.Equal([65], arrays["W2_indptr"].Shape);
+        Assert.Equal([64L, 64], arrays["W2_shape"].ToInt64());
+        // SciPy rebuilds the matrix: 1024 stored weights, canonical (sorted, no duplicates), same sum of |w|
+        double sum = arrays["W2_data"].ToDoubles().Sum(Math.Abs);
+        string scipy = NpyTests.RunNumPy(
+            "import numpy as np, scipy.sparse as sp; f = np.load('" + path + "'); " +
+            "m = sp.csr_matrix((f['W2_data'], f['W2_indices'], f['W2_indptr']), shape=tuple(f['W2_shape'])); " +
+            "print(m.nnz, m.has_canonical_format, m.shape, repr(float(abs(m).astype(np.float64).sum())), sep=';')");
+        var parts = scipy.Split(';');
+        Assert.Equal("1024;True;(64, 64)", string.Join(';', parts[..3]));
+        Assert.Equal(sum, double.Parse(parts[3], CultureInfo.InvariantCulture), 1e-9 * sum);
+        // loaded into a sparse layer of another density, the file's support comes back
         var again = Run([.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.5;1", "--epochs", "0", "--load-weights", path]);
         Assert.True(again.Code == 0, again.Error);
         Assert.Equal(EpochLine().Matches(run.Output)[^1].Groups[2].Value, EpochLine().Matches(again.Output)[0].Groups[2].Value);
         Assert.Contains("layer densities: 128/128 (100%), 1024/4096 (25.000%), 128/128 (100%)", again.Output.Replace("\r", "", StringComparison.Ordinal));
+        // and into a dense network as the dense matrix
+        var dense = Run([.. With("--layer-sizes", "2;64;64;2"), "--epochs", "0", "--load-weights", path]);
+        Assert.True(dense.Code == 0, dense.Error);
+        Assert.Equal(EpochLine().Matches(run.Output)[^1].Groups[2].Value, EpochLine().Matches(dense.Output)[0].Groups[2].Value);
+    }
+
+    [Fact]
+    public void A_corrupt_sparse_weights_file_is_one_line_naming_the_problem()
+    {
+        string path = Path.Combine(_directory, "sparse.npz");
+        string[] sparse = [.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.25;1"];
+        Assert.Equal(0, Run([.. sparse, "--epochs", "0", "--save-weights", path]).Code);
+        var good = Npz.Read(path);
+        var indices = good["W2_indices"].ToInt64().Select(i => (int)i).ToArray();
+        var indptr = good["W2_indptr"].ToInt64().Select(i => (int)i).ToArray();
+        int row = Enumerable.Range(0, 64).First(i => indptr[i + 1] - indptr[i] >= 2);
+        var cases = new (string Key, NpyArray Array, string Message)[]
+        {
+            ("W2_indices", Swapped(indices, indptr[row]), $"the column indices of row {row} are not strictly ascending"),
+            ("W2_indices", Replaced(indices, 0, 64), "column index 64 in row 0 is outside [0, 64)"),
+            ("W2_indptr", Replaced(indptr, 64, 1000), "indptr must run from 0 to the number of indices (1024)"),
+            ("W2_indptr", Replaced(indptr, 1, indptr[2] + 1), "indptr decreases at row 1"),
+            ("W2_shape", NpyArray.FromInt64([64, 65], 2), "'W2_shape' is [64, 65], the network needs [64, 64]"),
+            ("W2_data", NpyArray.FromFloats(new float[1000], 1000), "1000 values for 1024 column indices"),
+        };
+        foreach (var (key, array, message) in cases)
+        {
+            Npz.Write(path, good.Select(pair => pair.Key == key ? new KeyValuePair<string, NpyArray>(key, array) : pair));
+            var result = Run([.. sparse, "--epochs", "0", "--load-weights", path]);
+            Assert.True(result.Code == 1 && result.Error.Contains(message, StringComparison.Ordinal), $"{key}: {result.Error}");
+            Assert.Single(result.Error.Trim().Split('\n'));
+        }
+
+        static NpyArray Swapped(int[] values, int at)
+        {
+            var copy = values.ToArray();
+            (copy[at], copy[at + 1]) = (copy[at + 1], copy[at]);
+            return NpyArray.FromInt32(copy, copy.Length);
+        }
+
+        static NpyArray Replaced(int[] values, int at, int value)
+        {
+            var copy = values.ToArray();
+            copy[at] = value;
+            return NpyArray.FromInt32(copy, copy.Length);
+        }
     }
 
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]

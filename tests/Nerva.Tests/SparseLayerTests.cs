@@ -165,8 +165,8 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
             {
                 Parallelism.Threads = threads;
                 Matrix<float> Xt = new(0, 0), DZt = new(0, 0), Zt = new(0, 0), DXt = new(0, 0), DW = new(1, W.NonZeroCount);
-                SparseProducts.TransposeToPadded(X, Xt);
-                SparseProducts.TransposeToPadded(DZ, DZt);
+                SparseProducts.ToPanels(X, Xt);
+                SparseProducts.ToPanels(DZ, DZt);
                 SparseProducts.Feedforward(W, W.Values, Xt, b, Zt);
                 SparseProducts.WeightGradient(W, DZt, Xt, DW);
                 SparseProducts.InputGradient(W, ByColumn(W), DZt, DXt);
@@ -194,18 +194,22 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
     [InlineData(8, 8)]
     [InlineData(100, 3072)]
     [InlineData(33, 17)]
-    public void Transposes_to_and_from_the_padded_layout_are_exact(int N, int D)
+    public void Transposes_to_and_from_the_panel_layout_are_exact(int N, int D)
     {
         var X = TestData.Random(N, D, new Rng(9)).Convert<float>();
-        var Xt = new Matrix<float>(0, 0);
-        SparseProducts.TransposeToPadded(X, Xt);
-        Assert.Equal(D, Xt.Rows);
-        Assert.True(Xt.Cols >= N && Xt.Cols % 16 == 0);
+        var Xp = new Matrix<float>(0, 0);
+        SparseProducts.ToPanels(X, Xp);
+        int L = SparseProducts.PanelWidth<float>(), panels = SparseProducts.PanelCount<float>(N);
+        Assert.Equal(16, L);
+        Assert.Equal((N + 15) / 16, panels);
+        Assert.Equal(panels * D, Xp.Rows);
+        Assert.Equal(L, Xp.Cols);
+        for (int p = 0; p < panels; p++)
         for (int d = 0; d < D; d++)
-        for (int n = 0; n < Xt.Cols; n++)
-            Assert.Equal(n < N ? X[n, d] : 0f, Xt[d, n]);
+        for (int l = 0; l < L; l++)
+            Assert.Equal(p * L + l < N ? X[p * L + l, d] : 0f, Xp[p * D + d, l]);
         var back = new Matrix<float>(0, 0);
-        SparseProducts.TransposeFromPadded(Xt, N, back);
+        SparseProducts.FromPanels(Xp, N, back);
         Assert.Equal(X.AsSpan().ToArray(), back.AsSpan().ToArray());
     }
 

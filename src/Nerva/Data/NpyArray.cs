@@ -61,6 +61,8 @@ public sealed partial class NpyArray
 
     public static NpyArray FromDoubles(double[] values, params int[] shape) => Create('f', 8, shape, values, (span, v) => BinaryPrimitives.WriteDoubleLittleEndian(span, v));
 
+    public static NpyArray FromInt32(int[] values, params int[] shape) => Create('i', 4, shape, values, (span, v) => BinaryPrimitives.WriteInt32LittleEndian(span, v));
+
     public static NpyArray FromInt64(long[] values, params int[] shape) => Create('i', 8, shape, values, (span, v) => BinaryPrimitives.WriteInt64LittleEndian(span, v));
 
     public static NpyArray FromBytes(byte[] values, params int[] shape) => Create('u', 1, shape, values, (span, v) => span[0] = v);
@@ -229,12 +231,13 @@ public sealed partial class NpyArray
         return BigEndian ? BinaryPrimitives.ReadInt64BigEndian(bytes) : BinaryPrimitives.ReadInt64LittleEndian(bytes);
     }
 
-    private static NpyArray Create<TValue>(char kind, int size, int[] shape, TValue[] values, SpanWriter<TValue> write)
+    private static NpyArray Create<TValue>(char kind, int size, int[] shape, TValue[] values, SpanWriter<TValue> write) where TValue : unmanaged
     {
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (count != values.Length) throw new ArgumentException($"shape ({string.Join(", ", shape)}) holds {count} elements, got {values.Length}");
-        var data = new byte[values.Length * size];
-        for (int k = 0; k < values.Length; k++) write(data.AsSpan(k * size, size), values[k]);
+        var data = new byte[(long)values.Length * size];
+        if (BitConverter.IsLittleEndian) System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(data);
+        else for (int k = 0; k < values.Length; k++) write(data.AsSpan(k * size, size), values[k]);
         return new NpyArray(kind, size, false, false, [.. shape], data);
     }
 

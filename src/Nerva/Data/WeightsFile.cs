@@ -1,4 +1,5 @@
 using Nerva.Layers;
+using Nerva.Sparse;
 
 namespace Nerva.Data;
 
@@ -7,38 +8,129 @@ namespace Nerva.Data;
 /// order, b 1-D), as the original intends (its writer scrambled non-square W). Beyond the original it
 /// also holds beta&lt;j&gt;, gamma&lt;j&gt;, running_mean&lt;j&gt;, running_var&lt;j&gt; for the j-th batch normalization
 /// layer and srelu&lt;k&gt; = [al, tl, ar, tr] for an SReLU linear layer k. Loading checks every shape.
-/// A sparse layer's W is saved densely with zeros outside its support (as the original, so NumPy reads it),
-/// and loading one takes the non-zeros of the file's W as the layer's new support.
 /// </summary>
+/// <remarks>
+/// A sparse layer k is saved in O(nnz) as the arrays of <c>scipy.sparse.save_npz</c> under the prefix W&lt;k&gt;_:
+/// <c>W&lt;k&gt;_data</c> (float32, the stored weights), <c>W&lt;k&gt;_indices</c> (int32, their columns),
+/// <c>W&lt;k&gt;_indptr</c> (int32, out + 1 row offsets) and <c>W&lt;k&gt;_shape</c> (int64, [out, in]), so that
+/// <c>scipy.sparse.csr_matrix((f['W1_data'], f['W1_indices'], f['W1_indptr']), shape=f['W1_shape'])</c> rebuilds
+/// it. Loading such arrays into a sparse layer restores its exact support (stored zeros included); into a dense
+/// layer, the dense matrix. A dense W&lt;k&gt; (ours or the original's) loads into a dense layer as it is and into a
+/// sparse one as its non-zeros. Optimizer state (momentum) is not saved: a loaded layer starts it from zero.
+/// </remarks>
 public static class WeightsFile
 {
-    public static void Save(MultilayerPerceptron<float> mlp, string path) => Npz.Write(path, Arrays(mlp).Select(entry =>
-        new KeyValuePair<string, NpyArray>(entry.Key, NpyArray.FromFloats(entry.Matrix().AsSpan().ToArray(), entry.Shape))));
+    private static readonly string[] SparseSuffixes = ["_data", "_indices", "_indptr", "_shape"];
 
+    /// <summary>Writes the network's weights (atomically).</summary>
+    public static void Save(MultilayerPerceptron<float> mlp, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlp);
+        var arrays = new List<KeyValuePair<string, NpyArray>>();
+        foreach (var (key, linear, vector, _) in Arrays(mlp))
+        {
+            if (vector is not null) arrays.Add(new(key, NpyArray.FromFloats(vector.AsSpan().ToArray(), vector.Cols)));
+            else if (linear!.SparseW is { } W)
+            {
+                arrays.Add(new(key + "_data", NpyArray.FromFloats(W.Values.AsSpan().ToArray(), W.NonZeroCount)));
+                arrays.Add(new(key + "_indices", NpyArray.FromInt32(W.Columns.ToArray(), W.NonZeroCount)));
+                arrays.Add(new(key + "_indptr", NpyArray.FromInt32(W.RowStart.ToArray(), W.Rows + 1)));
+                arrays.Add(new(key + "_shape", NpyArray.FromInt64([W.Rows, W.Cols], 2)));
+            }
+            else arrays.Add(new(key, NpyArray.FromFloats(linear.W.AsSpan().ToArray(), linear.OutputSize, linear.InputSize)));
+        }
+        Npz.Write(path, arrays);
+    }
+
+    /// <summary>Loads weights into a network of the same architecture; every mismatch is one <see cref="DataFormatException"/> naming it.</summary>
     public static void Load(MultilayerPerceptron<float> mlp, string path)
     {
+        ArgumentNullException.ThrowIfNull(mlp);
         var arrays = Npz.Read(path);
-        foreach (var (key, matrix, shape, optional, load) in Arrays(mlp))
+        foreach (var (key, linear, vector, optional) in Arrays(mlp))
         {
-            if (!arrays.TryGetValue(key, out var array))
+            if (vector is not null)
             {
-                if (optional) continue; // files of the original hold W and b only
-                throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal))})");
+                if (!arrays.TryGetValue(key, out var array))
+                {
+                    if (optional) continue; // files of the original hold W and b only
+                    throw Missing(arrays, key, path);
+                }
+                CheckShape(array, key, path, vector.Cols);
+                array.ToFloats().CopyTo(vector.AsSpan());
             }
-            if (!array.Shape.SequenceEqual(shape))
-                throw new DataFormatException($"{path}: '{key}' has shape ({string.Join(", ", array.Shape)}), the network needs ({string.Join(", ", shape)})");
-            var values = array.ToFloats();
-            if (load is null) values.CopyTo(matrix().AsSpan());
-            else load(new Matrix<float>(shape[0], shape[1], values));
+            else if (arrays.TryGetValue(key, out var dense))
+            {
+                if (arrays.ContainsKey(key + "_data")) throw new DataFormatException($"{path}: W has both a dense '{key}' and sparse '{key}_data' arrays; keep one");
+                CheckShape(dense, key, path, linear!.OutputSize, linear.InputSize);
+                linear.LoadWeights(new Matrix<float>(linear.OutputSize, linear.InputSize, dense.ToFloats()));
+            }
+            else if (arrays.ContainsKey(key + "_data")) LoadSparse(arrays, key, linear!, path);
+            else throw Missing(arrays, key, path);
         }
         foreach (var parameter in mlp.Layers.SelectMany(layer => layer.Parameters)) parameter.Gradient.Fill(0);
     }
 
+    /// <summary>W&lt;k&gt; from its CSR arrays: checked, then the exact support into a sparse layer or the dense matrix into a dense one.</summary>
+    private static void LoadSparse(Dictionary<string, NpyArray> arrays, string key, LinearLayer<float> layer, string path)
+    {
+        foreach (var suffix in SparseSuffixes)
+            if (!arrays.ContainsKey(key + suffix)) throw Missing(arrays, key + suffix, path);
+        var shape = Integers(arrays[key + "_shape"], key + "_shape", path);
+        if (shape.Length != 2 || shape[0] != layer.OutputSize || shape[1] != layer.InputSize)
+            throw new DataFormatException($"{path}: '{key}_shape' is [{string.Join(", ", shape)}], the network needs [{layer.OutputSize}, {layer.InputSize}]");
+        var data = arrays[key + "_data"];
+        if (data.Kind != 'f' || data.Shape.Length != 1) throw new DataFormatException($"{path}: '{key}_data' must be a 1-D float array, it is {data.Descr} of shape ({string.Join(", ", data.Shape)})");
+        var rowStart = Integers(arrays[key + "_indptr"], key + "_indptr", path);
+        var columns = Integers(arrays[key + "_indices"], key + "_indices", path);
+        var values = data.ToFloats();
+        try
+        {
+            if (layer.IsSparse)
+            {
+                layer.LoadWeights(rowStart, columns, values);
+                return;
+            }
+            var W = CsrMatrix<float>.FromCsr(layer.OutputSize, layer.InputSize, rowStart, columns, values);
+            var dense = new Matrix<float>(W.Rows, W.Cols);
+            for (int e = 0; e < W.NonZeroCount; e++) dense[W.EntryRows[e], W.Columns[e]] = W.Values[0, e];
+            layer.LoadWeights(dense);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DataFormatException($"{path}: '{key}' is not a valid CSR matrix: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A 1-D integer array as int[], every value checked to fit.</summary>
+    private static int[] Integers(NpyArray array, string key, string path)
+    {
+        if (array.Kind is not ('i' or 'u') || array.Shape.Length != 1)
+            throw new DataFormatException($"{path}: '{key}' must be a 1-D integer array, it is {array.Descr} of shape ({string.Join(", ", array.Shape)})");
+        var wide = array.ToInt64();
+        var result = new int[wide.Length];
+        for (int i = 0; i < wide.Length; i++)
+        {
+            if (wide[i] < 0 || wide[i] > int.MaxValue) throw new DataFormatException($"{path}: '{key}' holds {wide[i]} at {i}, outside [0, {int.MaxValue}]");
+            result[i] = (int)wide[i];
+        }
+        return result;
+    }
+
+    private static void CheckShape(NpyArray array, string key, string path, params int[] shape)
+    {
+        if (!array.Shape.SequenceEqual(shape))
+            throw new DataFormatException($"{path}: '{key}' has shape ({string.Join(", ", array.Shape)}), the network needs ({string.Join(", ", shape)})");
+    }
+
+    private static DataFormatException Missing(Dictionary<string, NpyArray> arrays, string key, string path)
+        => new($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal))})");
+
     /// <summary>
-    /// Every array of the file: Matrix gives its contents for saving; Optional marks the ones beyond the
-    /// original's W and b; Load, where set, takes a loaded W (otherwise the values are copied into Matrix).
+    /// Every array of the file in order: a linear layer's W (Linear set; saved dense or sparse) or a row vector
+    /// (Vector set: b, srelu, batch normalization); Optional marks the ones beyond the original's W and b.
     /// </summary>
-    private static IEnumerable<(string Key, Func<Matrix<float>> Matrix, int[] Shape, bool Optional, Action<Matrix<float>>? Load)> Arrays(MultilayerPerceptron<float> mlp)
+    private static IEnumerable<(string Key, LinearLayer<float>? Linear, Matrix<float>? Vector, bool Optional)> Arrays(MultilayerPerceptron<float> mlp)
     {
         int linear = 0, normalization = 0;
         foreach (var layer in mlp.Layers)
@@ -47,16 +139,16 @@ public static class WeightsFile
             {
                 case LinearLayer<float> linearLayer:
                     linear++;
-                    yield return ($"W{linear}", linearLayer.DenseWeights, [linearLayer.OutputSize, linearLayer.InputSize], false, linearLayer.LoadWeights);
-                    yield return ($"b{linear}", () => linearLayer.b, [linearLayer.b.Cols], false, null);
-                    if (linearLayer is SReLULayer<float> srelu) yield return ($"srelu{linear}", () => srelu.A, [4], true, null);
+                    yield return ($"W{linear}", linearLayer, null, false);
+                    yield return ($"b{linear}", null, linearLayer.b, false);
+                    if (linearLayer is SReLULayer<float> srelu) yield return ($"srelu{linear}", null, srelu.A, true);
                     break;
                 case BatchNormalizationLayer<float> bn:
                     normalization++;
-                    yield return ($"beta{normalization}", () => bn.beta, [bn.beta.Cols], true, null);
-                    yield return ($"gamma{normalization}", () => bn.gamma, [bn.gamma.Cols], true, null);
-                    yield return ($"running_mean{normalization}", () => bn.RunningMean, [bn.RunningMean.Cols], true, null);
-                    yield return ($"running_var{normalization}", () => bn.RunningVariance, [bn.RunningVariance.Cols], true, null);
+                    yield return ($"beta{normalization}", null, bn.beta, true);
+                    yield return ($"gamma{normalization}", null, bn.gamma, true);
+                    yield return ($"running_mean{normalization}", null, bn.RunningMean, true);
+                    yield return ($"running_var{normalization}", null, bn.RunningVariance, true);
                     break;
             }
         }

@@ -30,8 +30,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     private readonly Matrix<T> _WR = new(0, 0);
     private bool _droppedOut;
 
-    // The batch in transposed layout (sparse layers only): Xᵀ, Zᵀ, DZᵀ, DXᵀ and W's values in column order.
-    private readonly Matrix<T> _Xt = new(0, 0), _Zt = new(0, 0), _DZt = new(0, 0), _DXt = new(0, 0), _WByColumn = new(1, 0);
+    // The batch in transposed panels (sparse layers only, see SparseProducts): Xᵀ, Zᵀ, DZᵀ, DXᵀ; W's values in column order.
+    private readonly Matrix<T> _Xp = new(0, 0), _Zp = new(0, 0), _DZp = new(0, 0), _DXp = new(0, 0), _WByColumn = new(1, 0);
 
     public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
     {
@@ -135,6 +135,23 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     }
 
     /// <summary>
+    /// Sets a sparse layer's W from CSR arrays (<see cref="CsrMatrix{T}.FromCsr"/>): exactly that support, zeros on it
+    /// included, and those values; DW and the optimizer state start again from zero. O(nnz + K + D).
+    /// </summary>
+    /// <exception cref="ArgumentException">the arrays are not a valid CSR matrix of the layer's shape K×D</exception>
+    public void LoadWeights(ReadOnlySpan<int> rowStart, ReadOnlySpan<int> columns, ReadOnlySpan<T> values)
+    {
+        var W = SparseW ?? throw new InvalidOperationException("LoadWeights: CSR arrays need a sparse layer; load a dense matrix into a dense one");
+        if (values.Length != columns.Length) throw new ArgumentException($"CSR: {values.Length} values for {columns.Length} column indices");
+        W.SetSupport(rowStart, columns);
+        values.CopyTo(W.Values.AsSpan());
+        SparseDW!.Resize(1, W.NonZeroCount);
+        SparseDW.Fill(T.Zero);
+        ResetDropoutMask();
+        Optimizer = Optimizer;
+    }
+
+    /// <summary>
     /// Moves a sparse layer to a new support of the same size (a prune-and-grow step): new entry e keeps the
     /// value and optimizer state of old entry source[e], or, where source[e] &lt; 0, takes the next of
     /// <paramref name="grown"/> and zero state. DW is zeroed.
@@ -158,14 +175,19 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         }
     }
 
-    /// <summary>Rows first … first + G.Rows − 1 of the dense gradient DZᵀ·X of the last batch, for gradient growth.</summary>
+    /// <summary>
+    /// Rows first … first + G.Rows − 1 of the dense gradient DZᵀ·X of the last batch, for gradient growth: a G.Rows × N
+    /// block of DZᵀ from its panels, times X (a product of G.Rows·N·D multiply-adds; memory O(G.Rows·(N + D))).
+    /// </summary>
     internal void DenseGradientRows(int first, Matrix<T> block, Matrix<T> G)
     {
         if (SparseW is null) throw new InvalidOperationException("DenseGradientRows: the layer is dense");
-        int P = _DZt.Cols, count = G.Rows;
-        block.Resize(count, P);
-        _DZt.AsSpan().Slice(first * P, count * P).CopyTo(block.AsSpan());
-        Product(block, _Xt, G, transposeB: true);
+        int N = X.Rows, K = OutputSize, L = SparseProducts.PanelWidth<T>(), count = G.Rows;
+        block.Resize(count, N);
+        var dz = _DZp.AsSpan();
+        for (int r = 0; r < count; r++)
+            for (int n = 0; n < N; n++) block[r, n] = dz[((n / L) * K + first + r) * L + n % L];
+        Product(block, X, G);
     }
 
     /// <summary>Draws a fresh mask: R_ij = 1/(1 − p) with probability 1 − p, else 0.</summary>
@@ -205,9 +227,9 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
             return;
         }
         // Zᵀ = W·Xᵀ + b·1ᵀ on the transposed batch; Z = (Zᵀ)ᵀ
-        SparseProducts.TransposeToPadded(X, _Xt);
-        SparseProducts.Feedforward(SparseW, weights, _Xt, b, _Zt);
-        SparseProducts.TransposeFromPadded(_Zt, X.Rows, Z);
+        SparseProducts.ToPanels(X, _Xp);
+        SparseProducts.Feedforward(SparseW, weights, _Xp, b, _Zp);
+        SparseProducts.FromPanels(_Zp, X.Rows, Z);
     }
 
     /// <summary>DW = DZᵀ·X (⊙ R); Db = 1_Nᵀ·DZ; DX = DZ·W (or DZ·(W ⊙ R)).</summary>
@@ -222,9 +244,9 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         else
         {
             // DW = DZᵀ·X on W's support (SDDMM), from DZᵀ and the Xᵀ of the feedforward
-            if (X.Rows < SparseProducts.RowLayoutBatch) SparseProducts.TransposeToPadded(X, _Xt);   // the feedforward took the row path
-            SparseProducts.TransposeToPadded(DZ, _DZt);
-            SparseProducts.WeightGradient(SparseW, _DZt, _Xt, DWvalues);
+            if (X.Rows < SparseProducts.RowLayoutBatch) SparseProducts.ToPanels(X, _Xp);   // the feedforward took the row path
+            SparseProducts.ToPanels(DZ, _DZp);
+            SparseProducts.WeightGradient(SparseW, _DZp, _Xp, DWvalues);
         }
         if (_droppedOut) Hadamard(DWvalues, _R, DWvalues);
         ColumnsSum(DZ, Db);
@@ -240,8 +262,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         var byColumn = _WByColumn.AsSpan();
         var entries = SparseW.ColumnEntries;
         for (int i = 0; i < byColumn.Length; i++) byColumn[i] = w[entries[i]];
-        SparseProducts.InputGradient(SparseW, _WByColumn, _DZt, _DXt);
-        SparseProducts.TransposeFromPadded(_DXt, DZ.Rows, DX);
+        SparseProducts.InputGradient(SparseW, _WByColumn, _DZp, _DXp);
+        SparseProducts.FromPanels(_DXp, DZ.Rows, DX);
     }
 
     private void ResetDropoutMask()

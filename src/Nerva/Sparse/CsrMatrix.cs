@@ -59,21 +59,31 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     public long Position(int e) => (long)EntryRows[e] * Cols + Columns[e];
 
     /// <summary>
-    /// A random support of exactly round(density·rows·cols) positions, chosen by selection sampling in
-    /// row-major order (the original's <c>make_random_matrix</c>: one uniform draw per position); values 0.
+    /// A random support of exactly round(density·rows·cols) positions (at least one), uniform over all supports of
+    /// that size, drawn in O(nnz) (<see cref="RandomSupport.Sample"/>); values 0.
     /// </summary>
     public static CsrMatrix<T> Random(int rows, int cols, double density, Rng rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (!(density > 0 && density <= 1)) throw new ArgumentOutOfRangeException(nameof(density), $"a density must be in (0, 1], got {density}");
-        long total = (long)rows * cols;
-        long count = Math.Max(1, (long)Math.Round(density * total, MidpointRounding.AwayFromZero));
-        var positions = new long[count];
-        long chosen = 0;
-        for (long p = 0; p < total && chosen < count; p++)
-            if (rng.NextDouble() * (total - p) < count - chosen) positions[chosen++] = p;
+        long count = Math.Max(1, (long)Math.Round(density * rows * cols, MidpointRounding.AwayFromZero));
+        if (count > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(density), $"density {density} of a {rows}×{cols} matrix is {count} stored weights, more than one array holds ({Array.MaxLength})");
         var result = new CsrMatrix<T>(rows, cols);
-        result.SetSupport(positions);
+        result.SetSupport(RandomSupport.Sample(rows, cols, (int)count, rng));
+        return result;
+    }
+
+    /// <summary>
+    /// The matrix with the given CSR arrays (as <c>scipy.sparse.csr_matrix((data, indices, indptr), shape)</c>):
+    /// row i holds columns[rowStart[i] … rowStart[i+1] − 1], strictly ascending, with those values.
+    /// </summary>
+    /// <exception cref="ArgumentException">the arrays do not describe a valid CSR matrix of this shape</exception>
+    public static CsrMatrix<T> FromCsr(int rows, int cols, ReadOnlySpan<int> rowStart, ReadOnlySpan<int> columns, ReadOnlySpan<T> values)
+    {
+        var result = new CsrMatrix<T>(rows, cols);
+        result.SetSupport(rowStart, columns);
+        if (values.Length != columns.Length) throw new ArgumentException($"CSR: {values.Length} values for {columns.Length} column indices");
+        values.CopyTo(result.Values.AsSpan());
         return result;
     }
 
@@ -117,10 +127,39 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void SetSupport(ReadOnlySpan<long> positions)
     {
         long total = (long)Rows * Cols;
+        var rowStart = new int[Rows + 1];
+        var columns = new int[positions.Length];
         for (int e = 0; e < positions.Length; e++)
+        {
             if (positions[e] < 0 || positions[e] >= total || (e > 0 && positions[e] <= positions[e - 1]))
                 throw new ArgumentException($"SetSupport: positions must be strictly ascending in [0, {total}), entry {e} is {positions[e]}");
-        int nnz = positions.Length;
+            rowStart[positions[e] / Cols + 1]++;
+            columns[e] = (int)(positions[e] % Cols);
+        }
+        for (int i = 0; i < Rows; i++) rowStart[i + 1] += rowStart[i];
+        SetSupport(rowStart, columns);
+    }
+
+    /// <summary>
+    /// Makes the support the given CSR structure: row i holds columns[rowStart[i] … rowStart[i+1] − 1], strictly
+    /// ascending in [0, cols). <see cref="Values"/> takes their count; its contents are unspecified afterwards.
+    /// </summary>
+    /// <exception cref="ArgumentException">the arrays are not a valid CSR structure of this shape (the message says where)</exception>
+    public void SetSupport(ReadOnlySpan<int> rowStart, ReadOnlySpan<int> columns)
+    {
+        int nnz = columns.Length;
+        if (rowStart.Length != Rows + 1) throw new ArgumentException($"CSR: indptr has {rowStart.Length} entries, a matrix of {Rows} rows needs {Rows + 1}");
+        if (rowStart[0] != 0 || rowStart[Rows] != nnz) throw new ArgumentException($"CSR: indptr must run from 0 to the number of indices ({nnz}), it runs from {rowStart[0]} to {rowStart[Rows]}");
+        for (int i = 0; i < Rows; i++)
+            if (rowStart[i + 1] < rowStart[i]) throw new ArgumentException($"CSR: indptr decreases at row {i} ({rowStart[i]} → {rowStart[i + 1]})");
+        for (int i = 0; i < Rows; i++)
+        {
+            for (int e = rowStart[i]; e < rowStart[i + 1]; e++)
+            {
+                if ((uint)columns[e] >= (uint)Cols) throw new ArgumentException($"CSR: column index {columns[e]} in row {i} is outside [0, {Cols})");
+                if (e > rowStart[i] && columns[e] <= columns[e - 1]) throw new ArgumentException($"CSR: the column indices of row {i} are not strictly ascending ({columns[e - 1]}, {columns[e]})");
+            }
+        }
         if (Columns.Length != nnz)
         {
             Columns = new int[nnz];
@@ -129,19 +168,17 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
             ColumnRows = new int[nnz];
         }
         Values.Resize(1, nnz);
-        Array.Clear(RowStart);
+        rowStart.CopyTo(RowStart);
+        columns.CopyTo(Columns);
         Array.Clear(ColumnStart);
-        for (int e = 0; e < nnz; e++)
-        {
-            int i = (int)(positions[e] / Cols), j = (int)(positions[e] % Cols);
-            EntryRows[e] = i;
-            Columns[e] = j;
-            RowStart[i + 1]++;
-            ColumnStart[j + 1]++;
-        }
-        for (int i = 0; i < Rows; i++) RowStart[i + 1] += RowStart[i];
+        for (int i = 0; i < Rows; i++)
+            for (int e = RowStart[i]; e < RowStart[i + 1]; e++)
+            {
+                EntryRows[e] = i;
+                ColumnStart[Columns[e] + 1]++;
+            }
         for (int j = 0; j < Cols; j++) ColumnStart[j + 1] += ColumnStart[j];
-        Span<int> next = Cols <= 4096 ? stackalloc int[Cols] : new int[Cols];
+        var next = new int[Cols];
         ColumnStart.AsSpan(0, Cols).CopyTo(next);
         for (int e = 0; e < nnz; e++)
         {

@@ -15,55 +15,18 @@ public abstract record GrowStrategy
 
     public abstract long[] Select<T>(LinearLayer<T> layer, int count, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>Calls visit(position) for every position of W outside its support, in row-major order.</summary>
-    protected static void ForEachFree<T>(CsrMatrix<T> W, Action<long> visit) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < W.Rows; i++)
-        {
-            int e = W.RowStart[i], end = W.RowStart[i + 1];
-            for (int j = 0; j < W.Cols; j++)
-            {
-                if (e < end && W.Columns[e] == j)
-                {
-                    e++;
-                    continue;
-                }
-                visit((long)i * W.Cols + j);
-            }
-        }
-    }
-
     protected static CsrMatrix<T> Sparse<T>(LinearLayer<T> layer) where T : unmanaged, IFloatingPointIeee754<T>
         => layer.SparseW ?? throw new InvalidOperationException("growing needs a sparse layer");
 }
 
-/// <summary>Random: positions drawn uniformly without replacement from outside the support (the original's <c>grow_random</c>, without its bug of never growing after the last stored entry).</summary>
+/// <summary>
+/// Random: positions drawn uniformly without replacement from outside the support, in expected O(count + nnz)
+/// (<see cref="RandomSupport.SampleFree"/>; the original's <c>grow_random</c>, without its bug of never growing
+/// after the last stored entry).
+/// </summary>
 public sealed record RandomGrowth : GrowStrategy
 {
-    public override long[] Select<T>(LinearLayer<T> layer, int count, Rng rng)
-    {
-        var W = Sparse(layer);
-        long free = (long)W.Rows * W.Cols - W.NonZeroCount;
-        if (count > free) throw new ArgumentOutOfRangeException(nameof(count), $"cannot grow {count} weights in {free} free positions");
-        // Floyd's algorithm: count distinct ranks among the free positions, then the positions of those ranks
-        var ranks = new HashSet<long>();
-        for (long j = free - count; j < free; j++)
-        {
-            long t = (long)(rng.NextDouble() * (j + 1));
-            ranks.Add(ranks.Contains(t) ? j : t);
-        }
-        var sorted = ranks.ToArray();
-        Array.Sort(sorted);
-        var result = new long[count];
-        long rank = 0;
-        int next = 0;
-        ForEachFree(W, position =>
-        {
-            if (next < count && sorted[next] == rank) result[next++] = position;
-            rank++;
-        });
-        return result;
-    }
+    public override long[] Select<T>(LinearLayer<T> layer, int count, Rng rng) => RandomSupport.SampleFree(Sparse(layer), count, rng);
 
     public override string ToString() => "Random";
 }

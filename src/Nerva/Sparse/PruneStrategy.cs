@@ -19,19 +19,32 @@ public abstract record PruneStrategy
     /// <summary>The most weights one step may prune: ⌊free/2⌋ (the original's <c>limit_prune_count</c>).</summary>
     public static int Limit(long free) => (int)Math.Min(int.MaxValue, free / 2);
 
-    /// <summary>Marks the <paramref name="count"/> entries of smallest |w| among those accepted; ties go to the earlier entry.</summary>
+    /// <summary>
+    /// Marks the <paramref name="count"/> entries of smallest |w| among those accepted; ties go to the earlier entry.
+    /// O(nnz): the cut, the count-th smallest magnitude, is found by selection (not a sort); then every entry below
+    /// it is marked and, in entry order, as many entries at the cut as the count still needs.
+    /// </summary>
     protected static int PruneSmallest<T>(ReadOnlySpan<T> values, Span<bool> pruned, int count, Func<T, bool> accept)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var candidates = new List<int>();
+        int accepted = 0;
+        foreach (var w in values)
+            if (accept(w)) accepted++;
+        count = Math.Min(count, accepted);
+        if (count <= 0) return 0;
+        var magnitudes = new T[accepted];
+        for (int e = 0, k = 0; e < values.Length; e++)
+            if (accept(values[e])) magnitudes[k++] = T.Abs(values[e]);
+        T cut = Selection.Smallest(magnitudes, count - 1);
+        int atCut = count;
+        foreach (var m in magnitudes)
+            if (m.CompareTo(cut) < 0) atCut--;
         for (int e = 0; e < values.Length; e++)
-            if (accept(values[e])) candidates.Add(e);
-        var magnitudes = new T[values.Length];
-        for (int e = 0; e < values.Length; e++) magnitudes[e] = T.Abs(values[e]);
-        var order = candidates.ToArray();
-        Array.Sort(order, (a, b) => magnitudes[a] != magnitudes[b] ? magnitudes[a].CompareTo(magnitudes[b]) : a.CompareTo(b));
-        count = Math.Min(count, order.Length);
-        for (int i = 0; i < count; i++) pruned[order[i]] = true;
+        {
+            if (!accept(values[e])) continue;
+            int order = T.Abs(values[e]).CompareTo(cut);
+            if (order < 0 || (order == 0 && atCut-- > 0)) pruned[e] = true;
+        }
         return count;
     }
 

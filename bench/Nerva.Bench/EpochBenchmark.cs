@@ -144,7 +144,7 @@ internal static class EpochBenchmark
     }
 
     /// <summary>VmHWM from /proc/self/status (Linux), else the runtime's peak working set.</summary>
-    private static long PeakWorkingSet()
+    internal static long PeakWorkingSet()
     {
         if (File.Exists("/proc/self/status"))
             foreach (var line in File.ReadLines("/proc/self/status"))
@@ -153,14 +153,18 @@ internal static class EpochBenchmark
         return System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
     }
 
-    private static Dataset Synthetic(int features, int samples, Rng rng)
+    /// <summary>Uniform features in [−1, 1) and random labels of 10 classes; <paramref name="testSamples"/> test samples drawn the same way.</summary>
+    internal static Dataset Synthetic(int features, int samples, Rng rng, int testSamples = 1)
     {
         var X = new Matrix<float>(samples, features);
         var x = X.AsSpan();
         for (int k = 0; k < x.Length; k++) x[k] = (float)rng.Uniform(-1, 1);
         var labels = new long[samples];
         for (int i = 0; i < samples; i++) labels[i] = rng.NextInt(10);
-        var Xtest = new Matrix<float>(1, features);
-        return Dataset.FromLabels(X, labels, Xtest, [0], classes: 10);
+        var Xtest = new Matrix<float>(testSamples, features);
+        foreach (ref var t in Xtest.AsSpan()) t = (float)rng.Uniform(-1, 1);
+        var test = new long[testSamples];
+        for (int i = 0; i < testSamples; i++) test[i] = rng.NextInt(10);
+        return Dataset.FromLabels(X, labels, Xtest, test, classes: 10);
     }
 }

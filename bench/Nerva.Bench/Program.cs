@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads]
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads]
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
@@ -21,10 +21,16 @@ switch (what)
         EpochBenchmark.RunLayer(Console.Out, args.Length > 1 ? repetitions : 5, args.Length > 2 ? int.Parse(args[2]) : 2,
             args.Length > 3 ? [.. args[3].Split(',').Select(d => double.Parse(d, System.Globalization.CultureInfo.InvariantCulture))] : [1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.01]);
         return 0;
+    case "wide":
+        MillionBenchmark.RunWide(Console.Out, args.Length > 1 ? repetitions : 5, args.Length > 2 ? int.Parse(args[2]) : 2);
+        return 0;
+    case "million":
+        MillionBenchmark.RunMillion(Console.Out, args.Length > 1 ? repetitions : 50000, args.Length > 2 ? int.Parse(args[2]) : 2);
+        return 0;
     case "memory":
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million)");
         return 1;
 }

@@ -164,7 +164,8 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
             foreach (int threads in new[] { 1, 2, 3 })
             {
                 Parallelism.Threads = threads;
-                Matrix<float> Xt = new(0, 0), DZt = new(0, 0), Zt = new(0, 0), DXt = new(0, 0), DW = new(1, W.NonZeroCount);
+                Panels<float> Xt = new(), DZt = new(), Zt = new(), DXt = new();
+                var DW = new Matrix<float>(1, W.NonZeroCount);
                 SparseProducts.ToPanels(X, Xt);
                 SparseProducts.ToPanels(DZ, DZt);
                 SparseProducts.Feedforward(W, W.Values, Xt, b, Zt);
@@ -197,17 +198,23 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
     public void Transposes_to_and_from_the_panel_layout_are_exact(int N, int D)
     {
         var X = TestData.Random(N, D, new Rng(9)).Convert<float>();
-        var Xp = new Matrix<float>(0, 0);
+        var Xp = new Panels<float>();
         SparseProducts.ToPanels(X, Xp);
-        int L = SparseProducts.PanelWidth<float>(), panels = SparseProducts.PanelCount<float>(N);
+        int L = Panels<float>.Width, panels = SparseProducts.PanelCount<float>(N);
         Assert.Equal(16, L);
         Assert.Equal((N + 15) / 16, panels);
-        Assert.Equal(panels * D, Xp.Rows);
-        Assert.Equal(L, Xp.Cols);
+        Assert.Equal(panels, Xp.Count);
+        Assert.Equal(D, Xp.Rows);
         for (int p = 0; p < panels; p++)
-        for (int d = 0; d < D; d++)
-        for (int l = 0; l < L; l++)
-            Assert.Equal(p * L + l < N ? X[p * L + l, d] : 0f, Xp[p * D + d, l]);
+        {
+            unsafe
+            {
+                fixed (float* row = Xp.Panel(p)) Assert.Equal(0, (long)row % 64); // every row one cache line
+            }
+            for (int d = 0; d < D; d++)
+            for (int l = 0; l < L; l++)
+                Assert.Equal(p * L + l < N ? X[p * L + l, d] : 0f, Xp[p, d, l]);
+        }
         var back = new Matrix<float>(0, 0);
         SparseProducts.FromPanels(Xp, N, back);
         Assert.Equal(X.AsSpan().ToArray(), back.AsSpan().ToArray());

@@ -31,7 +31,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     private bool _droppedOut;
 
     // The batch in transposed panels (sparse layers only, see SparseProducts): Xᵀ, Zᵀ, DZᵀ, DXᵀ; W's values in column order.
-    private readonly Matrix<T> _Xp = new(0, 0), _Zp = new(0, 0), _DZp = new(0, 0), _DXp = new(0, 0), _WByColumn = new(1, 0);
+    private readonly Panels<T> _Xp = new(), _Zp = new(), _DZp = new(), _DXp = new();
+    private readonly Matrix<T> _WByColumn = new(1, 0);
 
     public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
     {
@@ -182,11 +183,10 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     internal void DenseGradientRows(int first, Matrix<T> block, Matrix<T> G)
     {
         if (SparseW is null) throw new InvalidOperationException("DenseGradientRows: the layer is dense");
-        int N = X.Rows, K = OutputSize, L = SparseProducts.PanelWidth<T>(), count = G.Rows;
+        int N = X.Rows, L = Panels<T>.Width, count = G.Rows;
         block.Resize(count, N);
-        var dz = _DZp.AsSpan();
         for (int r = 0; r < count; r++)
-            for (int n = 0; n < N; n++) block[r, n] = dz[((n / L) * K + first + r) * L + n % L];
+            for (int n = 0; n < N; n++) block[r, n] = _DZp[n / L, first + r, n % L];
         Product(block, X, G);
     }
 

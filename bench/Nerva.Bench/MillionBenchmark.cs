@@ -82,10 +82,10 @@ internal static class MillionBenchmark
         var b = new Matrix<float>(1, W.Rows);
         var phases = new Action[]
         {
-            () => SparseProducts.ToPanels(X, Xp),
+            () => SparseProducts.ToPanels(X, Xp, SparseProducts.PanelVectors<float>(Math.Max(W.Rows, W.Cols), N)),
             () => SparseProducts.Feedforward(W, W.Values, Xp, b, Zp),
             () => SparseProducts.FromPanels(Zp, N, Z),
-            () => SparseProducts.ToPanels(DZ, DZp),
+            () => SparseProducts.ToPanels(DZ, DZp, SparseProducts.PanelVectors<float>(Math.Max(W.Rows, W.Cols), N)),
             () => SparseProducts.WeightGradient(W, DZp, Xp, DW),
             () =>
             {

@@ -146,8 +146,10 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
             Assert.True(Math.Abs(e[k] - a[k]) <= tolerance * Math.Max(1, Math.Abs(e[k])), $"{what}[{k}]: dense {e[k]}, sparse {a[k]}");
     }
 
-    [Fact]
-    public void Sparse_products_are_bit_identical_for_any_thread_count()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void Sparse_products_are_bit_identical_for_any_thread_count(int vectors)
     {
         var rng = new Rng(5);
         // 126 000 entries × a batch of 112: above the 2²³ multiply-adds from which the products run on several threads
@@ -166,8 +168,8 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
                 Parallelism.Threads = threads;
                 Panels<float> Xt = new(), DZt = new(), Zt = new(), DXt = new();
                 var DW = new Matrix<float>(1, W.NonZeroCount);
-                SparseProducts.ToPanels(X, Xt);
-                SparseProducts.ToPanels(DZ, DZt);
+                SparseProducts.ToPanels(X, Xt, vectors);
+                SparseProducts.ToPanels(DZ, DZt, vectors);
                 SparseProducts.Feedforward(W, W.Values, Xt, b, Zt);
                 SparseProducts.WeightGradient(W, DZt, Xt, DW);
                 SparseProducts.InputGradient(W, ByColumn(W), DZt, DXt);
@@ -190,34 +192,45 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(7, 9)]
-    [InlineData(8, 8)]
-    [InlineData(100, 3072)]
-    [InlineData(33, 17)]
-    public void Transposes_to_and_from_the_panel_layout_are_exact(int N, int D)
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 9, 1)]
+    [InlineData(8, 8, 2)]
+    [InlineData(100, 3072, 7)]
+    [InlineData(100, 3072, 3)]
+    [InlineData(33, 17, 1)]
+    [InlineData(300, 5, 8)]
+    public void Transposes_to_and_from_the_panel_layout_are_exact(int N, int D, int vectors)
     {
         var X = TestData.Random(N, D, new Rng(9)).Convert<float>();
         var Xp = new Panels<float>();
-        SparseProducts.ToPanels(X, Xp);
-        int L = Panels<float>.Width, panels = SparseProducts.PanelCount<float>(N);
-        Assert.Equal(16, L);
-        Assert.Equal((N + 15) / 16, panels);
-        Assert.Equal(panels, Xp.Count);
+        SparseProducts.ToPanels(X, Xp, vectors);
+        int width = 16 * vectors;
+        Assert.Equal(width, Xp.Width);
+        Assert.Equal((N + width - 1) / width, Xp.Count);
         Assert.Equal(D, Xp.Rows);
-        for (int p = 0; p < panels; p++)
+        for (int p = 0; p < Xp.Count; p++)
         {
             unsafe
             {
-                fixed (float* row = Xp.Panel(p)) Assert.Equal(0, (long)row % 64); // every row one cache line
+                fixed (float* row = Xp.Panel(p)) Assert.Equal(0, (long)row % 64); // every row whole cache lines
             }
             for (int d = 0; d < D; d++)
-            for (int l = 0; l < L; l++)
-                Assert.Equal(p * L + l < N ? X[p * L + l, d] : 0f, Xp[p, d, l]);
+            for (int l = 0; l < width; l++)
+                Assert.Equal(p * width + l < N ? X[p * width + l, d] : 0f, Xp[p, d, l]);
         }
         var back = new Matrix<float>(0, 0);
         SparseProducts.FromPanels(Xp, N, back);
         Assert.Equal(X.AsSpan().ToArray(), back.AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void Panel_width_follows_the_gathered_rows_not_the_CPU()
+    {
+        Assert.Equal(7, SparseProducts.PanelVectors<float>(3072, 100));   // 1.4 MB: the whole batch in one panel
+        Assert.Equal(8, SparseProducts.PanelVectors<float>(1024, 1000));  // at most 8 vectors
+        Assert.Equal(1, SparseProducts.PanelVectors<float>(65536, 100));  // 4 MB per vector: one line per panel row
+        Assert.Equal(2, SparseProducts.PanelVectors<float>(16384, 100));
+        Assert.Equal(1, SparseProducts.PanelVectors<float>(10, 1));
     }
 
     [Fact]

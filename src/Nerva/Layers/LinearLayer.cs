@@ -183,10 +183,10 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     internal void DenseGradientRows(int first, Matrix<T> block, Matrix<T> G)
     {
         if (SparseW is null) throw new InvalidOperationException("DenseGradientRows: the layer is dense");
-        int N = X.Rows, L = Panels<T>.Width, count = G.Rows;
+        int N = X.Rows, width = _DZp.Width, count = G.Rows;
         block.Resize(count, N);
         for (int r = 0; r < count; r++)
-            for (int n = 0; n < N; n++) block[r, n] = _DZp[n / L, first + r, n % L];
+            for (int n = 0; n < N; n++) block[r, n] = _DZp[n / width, first + r, n % width];
         Product(block, X, G);
     }
 
@@ -227,7 +227,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
             return;
         }
         // Zᵀ = W·Xᵀ + b·1ᵀ on the transposed batch; Z = (Zᵀ)ᵀ
-        SparseProducts.ToPanels(X, _Xp);
+        SparseProducts.ToPanels(X, _Xp, PanelVectors);
         SparseProducts.Feedforward(SparseW, weights, _Xp, b, _Zp);
         SparseProducts.FromPanels(_Zp, X.Rows, Z);
     }
@@ -244,8 +244,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         else
         {
             // DW = DZᵀ·X on W's support (SDDMM), from DZᵀ and the Xᵀ of the feedforward
-            if (X.Rows < SparseProducts.RowLayoutBatch) SparseProducts.ToPanels(X, _Xp);   // the feedforward took the row path
-            SparseProducts.ToPanels(DZ, _DZp);
+            if (X.Rows < SparseProducts.RowLayoutBatch) SparseProducts.ToPanels(X, _Xp, PanelVectors);   // the feedforward took the row path
+            SparseProducts.ToPanels(DZ, _DZp, PanelVectors);
             SparseProducts.WeightGradient(SparseW, _DZp, _Xp, DWvalues);
         }
         if (_droppedOut) Hadamard(DWvalues, _R, DWvalues);
@@ -265,6 +265,9 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         SparseProducts.InputGradient(SparseW, _WByColumn, _DZp, _DXp);
         SparseProducts.FromPanels(_DXp, DZ.Rows, DX);
     }
+
+    /// <summary>The panel width of this layer's batch: by the rows its products gather, Xᵀ's D, and DZᵀ's K when DX is computed.</summary>
+    private int PanelVectors => SparseProducts.PanelVectors<T>(ComputeInputGradient ? Math.Max(InputSize, OutputSize) : InputSize, X.Rows);
 
     private void ResetDropoutMask()
     {

@@ -6,9 +6,10 @@ namespace Nerva.Sparse;
 
 /// <summary>
 /// A batch in transposed panels, the layout of <see cref="SparseProducts"/>: <see cref="Count"/> panels, each
-/// <see cref="Rows"/> rows of <see cref="Width"/> = 64 bytes / sizeof(T) lanes (one cache line): element
-/// [p, row, lane] is sample p·Width + lane of feature <c>row</c>. Every row starts on a 64-byte boundary, so a
-/// row gathered by a sparse product is one cache line, not two (bench: a 65 536-row gather 1.15–1.3× faster).
+/// <see cref="Rows"/> rows of <see cref="Width"/> lanes, <see cref="Vectors"/> 64-byte vectors (16 floats) each:
+/// element [p, row, lane] is sample p·Width + lane of feature <c>row</c>. Every row starts on a 64-byte boundary,
+/// so a row gathered by a sparse product is whole cache lines (bench: a 65 536-row gather of one line 1.15–1.3×
+/// faster than of a line that straddles two).
 /// </summary>
 /// <remarks>
 /// The storage is allocated on the pinned object heap, where it never moves, so its alignment holds; it is reused
@@ -19,8 +20,14 @@ public sealed class Panels<T> where T : unmanaged, IFloatingPointIeee754<T>
     private T[] _data = [];
     private int _offset;
 
-    /// <summary>The lanes of one row: 64 bytes of T (16 floats, 8 doubles).</summary>
-    public static int Width => Vector512<T>.Count;
+    /// <summary>The lanes of one 64-byte vector: 16 floats, 8 doubles.</summary>
+    public static int Lanes => Vector512<T>.Count;
+
+    /// <summary>The 64-byte vectors of one row (1 to 8).</summary>
+    public int Vectors { get; private set; } = 1;
+
+    /// <summary>The lanes (samples) of one row: <see cref="Vectors"/> · <see cref="Lanes"/>.</summary>
+    public int Width => Vectors * Lanes;
 
     /// <summary>P, the number of panels.</summary>
     public int Count { get; private set; }
@@ -28,20 +35,25 @@ public sealed class Panels<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The rows of each panel (the features D of Xᵀ, or the outputs K of Zᵀ).</summary>
     public int Rows { get; private set; }
 
-    /// <summary>Makes this <paramref name="count"/> panels of <paramref name="rows"/> rows, reusing the storage when it is large enough.</summary>
-    public void Resize(int count, int rows)
+    /// <summary>
+    /// Makes this <paramref name="count"/> panels of <paramref name="rows"/> rows of <paramref name="vectors"/> vectors,
+    /// reusing the storage when it is large enough.
+    /// </summary>
+    public void Resize(int count, int rows, int vectors)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        long length = (long)count * rows * Width;
-        if (length > Array.MaxLength - Width) throw new ArgumentException($"{count} panels of {rows} rows are too large for one array");
+        if (vectors is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(vectors), $"a panel row holds 1 to 8 vectors, got {vectors}");
+        long length = (long)count * rows * vectors * Lanes;
+        if (length > Array.MaxLength - Lanes) throw new ArgumentException($"{count} panels of {rows} rows × {vectors * Lanes} are too large for one array");
         if (_data.Length - _offset < length)
         {
-            _data = GC.AllocateUninitializedArray<T>((int)length + Width, pinned: true);
+            _data = GC.AllocateUninitializedArray<T>((int)length + Lanes, pinned: true);
             _offset = AlignmentOffset(_data);
         }
         Count = count;
         Rows = rows;
+        Vectors = vectors;
     }
 
     /// <summary>All panels, panel after panel, row after row.</summary>

@@ -8,36 +8,52 @@ using Nerva.Kernels;
 namespace Nerva.Sparse;
 
 /// <summary>
-/// The three products of a sparse linear layer (seed 000 §4 with W in CSR), on the batch in transposed panels:
-/// the N samples are cut into P = ⌈N/L⌉ panels of L = 64 bytes / sizeof(T) samples (16 floats, zero-padded), and
-/// panel p of Xᵀ holds Xᵀ[d, pL … pL+L−1] for d = 0 … D−1, one 64-byte line per row of Xᵀ. Every stored weight then
-/// costs one aligned line per panel and product:
+/// The three products of a sparse linear layer (seed 000 §4 with W in CSR), on the batch in transposed panels
+/// (<see cref="Panels{T}"/>): the N samples are cut into panels of V·L samples (L = 16 floats per 64-byte vector,
+/// V = 1 … 8 vectors, zero-padded), and panel p of Xᵀ holds Xᵀ[d, p·VL … (p+1)·VL − 1] for d = 0 … D−1, one row of
+/// V whole cache lines per feature. Every stored weight then costs V aligned lines per panel and product:
 /// <code>
 /// Zᵀ  = W·Xᵀ + b·1ᵀ       row k:    Zᵀ[k,:] = b_k + Σ_{e ∈ row k} W_e·Xᵀ[col_e,:]      (SpMM)
 /// DXᵀ = Wᵀ·DZᵀ            column d: DXᵀ[d,:] = Σ_{e ∈ col d} W_e·DZᵀ[row_e,:]         (SpMM, by columns)
 /// DW  = (DZᵀ·X) on supp W  entry e:  DW_e = Σ_p DZᵀ[row_e, panel p]·Xᵀ[col_e, panel p]  (SDDMM)
 /// </code>
-/// Why panels: the rows of Xᵀ that a row of W gathers are random, so at large widths they come from memory, not
-/// cache. A panel of a 65 536-wide layer is 4 MB and stays in the last-level cache while every stored weight
-/// gathers its line from it; the whole batch (D × 448 bytes, 29 MB) did not, and each weight waited for seven
-/// lines from DRAM (bench: one 65 536 × 65 536 product at density 0.0005, batch 100, 2.4 → ~9 GFLOP/s on one core).
-/// Each output element is one fixed chain of fused multiply-adds (b_k, then the entries in order), whatever the
-/// thread count, vector width or CPU; a DW entry sums its panels' dot products in panel order, each dot product
-/// reduced by a fixed tree.
+/// Why panels: the rows a product gathers are random, so in a wide layer they come from memory, not cache. A
+/// one-vector panel of a 65 536-wide layer is 4 MB and stays in the last-level cache while every stored weight
+/// gathers its line from it; the whole batch (D × 448 bytes, 29 MB) did not, and each weight waited for seven lines
+/// from DRAM (bench: one 65 536 × 65 536 SpMM at density 0.0005, batch 100, 2.4 → ~9 GFLOP/s on one core). A narrow
+/// layer's whole batch fits in cache, and one panel of up to 8 vectors then reads each gathered row in one go
+/// (<see cref="PanelVectors"/>).
+/// <para>
+/// Each output element is a fixed sum whatever the thread count or CPU: SpMM rows of one vector run four chains of
+/// fused multiply-adds over the entries i ≡ 0, 1, 2, 3 (mod 4), b_k + ((a0 + a1) + (a2 + a3)); wider rows one chain
+/// per vector from b_k; a DW entry sums its panels' dot products in panel order, each reduced by a fixed tree.
+/// </para>
 /// </summary>
 public static class SparseProducts
 {
-    /// <summary>The number of panels for N samples, ⌈N/L⌉.</summary>
-    public static int PanelCount<T>(int N) where T : unmanaged, IFloatingPointIeee754<T> => (N + Panels<T>.Width - 1) / Panels<T>.Width;
+    /// <summary>The bytes of gathered rows (rows × panel width) that one panel may span and stay in a core's cache: 2 MB.</summary>
+    public const int CacheBudget = 2 << 20;
 
-    /// <summary>Zᵀ = W·Xᵀ + b·1ᵀ in panels (Xp: P panels of D rows, Zp: P of K), with the weights <paramref name="values"/> in W's entry order.</summary>
+    /// <summary>
+    /// V, the vectors per panel row for a product that gathers from <paramref name="gatheredRows"/> rows: as many as keep
+    /// a panel within <see cref="CacheBudget"/>, at least 1, at most 8 and at most the batch needs. A constant of the
+    /// shapes only (not of the CPU), so a seed gives the same results everywhere.
+    /// </summary>
+    public static int PanelVectors<T>(int gatheredRows, int N) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long fit = CacheBudget / (Math.Max(1L, gatheredRows) * 64);
+        int needed = (N + Panels<T>.Lanes - 1) / Panels<T>.Lanes;
+        return (int)Math.Clamp(fit, 1, Math.Clamp(needed, 1, 8));
+    }
+
+    /// <summary>Zᵀ = W·Xᵀ + b·1ᵀ in panels (Xp: panels of D rows, Zp: of K rows), with the weights <paramref name="values"/> in W's entry order.</summary>
     public static void Feedforward<T>(CsrMatrix<T> W, Matrix<T> values, Panels<T> Xp, Matrix<T> b, Panels<T> Zp)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckValues(W, values);
         CheckPanels("Feedforward", Xp, W.Cols, "Xᵀ", W);
         Shapes.RowVector("SparseProducts.Feedforward", b, W.Rows);
-        Zp.Resize(Xp.Count, W.Rows);
+        Zp.Resize(Xp.Count, W.Rows, Xp.Vectors);
         Combine(W.RowStart, W.Columns, values, Xp, b, Zp);
     }
 
@@ -77,7 +93,7 @@ public static class SparseProducts
     {
         CheckValues(W, valuesByColumn);
         CheckPanels("InputGradient", DZp, W.Rows, "DZᵀ", W);
-        DXp.Resize(DZp.Count, W.Cols);
+        DXp.Resize(DZp.Count, W.Cols, DZp.Vectors);
         Combine(W.ColumnStart, W.ColumnRows, valuesByColumn, DZp, null, DXp);
     }
 
@@ -88,10 +104,11 @@ public static class SparseProducts
         CheckValues(W, DW);
         CheckPanels("WeightGradient", Xp, W.Cols, "Xᵀ", W);
         CheckPanels("WeightGradient", DZp, W.Rows, "DZᵀ", W);
-        if (DZp.Count != Xp.Count) throw new ArgumentException($"SparseProducts.WeightGradient: DZᵀ ({DZp.Shape}) and Xᵀ ({Xp.Shape}) hold different batches");
+        if (DZp.Count != Xp.Count || DZp.Vectors != Xp.Vectors)
+            throw new ArgumentException($"SparseProducts.WeightGradient: DZᵀ ({DZp.Shape}) and Xᵀ ({Xp.Shape}) are not panels of one batch");
         // one parallel loop per panel, in panel order: DW_e sums its panels' dot products in that order, and each
         // panel is swept by all rows while it is in cache
-        long work = (long)W.NonZeroCount * Panels<T>.Width;
+        long work = (long)W.NonZeroCount * Xp.Width;
         int blocks = BlockCount(work * Xp.Count);
         for (int p = 0; p < Xp.Count; p++)
             Parallelism.For(blocks, work, new Sddmm<T>(W.RowStart, W.Columns, DZp, Xp, DW, p, blocks));
@@ -101,10 +118,10 @@ public static class SparseProducts
     private readonly struct Sddmm<T>(int[] rowStart, int[] columns, Panels<T> DZp, Panels<T> Xp, Matrix<T> DW, int p, int blocks) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]   // never recompiled inside a caller (tiered PGO inlined it into Parallelism.For and left MultiplyAdd a call: 5× slower)
         public void Run(int block)
         {
-            int L = Vector512<T>.Count, last0 = columns.Length - 1;
+            int L = Vector512<T>.Count, V = Xp.Vectors, width = Xp.Width, last0 = columns.Length - 1;
             var (first, last) = RowRange(rowStart, block, blocks);
             ref T dw = ref MemoryMarshal.GetReference(DW.AsSpan());
             ref int column = ref MemoryMarshal.GetArrayDataReference(columns);
@@ -112,11 +129,31 @@ public static class SparseProducts
             ref T dzPanel = ref MemoryMarshal.GetReference(DZp.Panel(p));
             for (int k = first; k < last; k++)
             {
-                var dz = Vector512.LoadUnsafe(ref dzPanel, (nuint)((nint)k * L));
+                // the row of DZᵀ in registers (up to 8 vectors); per entry only the row of Xᵀ is loaded
+                ref T dzRow = ref Unsafe.Add(ref dzPanel, (nint)k * width);
+                var z = Vector512<T>.Zero;
+                var d0 = Vector512.LoadUnsafe(ref dzRow);
+                var d1 = V > 1 ? Vector512.LoadUnsafe(ref dzRow, (nuint)L) : z;
+                var d2 = V > 2 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(2 * L)) : z;
+                var d3 = V > 3 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(3 * L)) : z;
+                var d4 = V > 4 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(4 * L)) : z;
+                var d5 = V > 5 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(5 * L)) : z;
+                var d6 = V > 6 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(6 * L)) : z;
+                var d7 = V > 7 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(7 * L)) : z;
                 for (int e = rowStart[k], end = rowStart[k + 1]; e < end; e++)
                 {
-                    Prefetch(ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref column, Math.Min(e + Ahead, last0)) * L));
-                    T dot = Sum(dz * Vector512.LoadUnsafe(ref x, (nuint)((nint)Unsafe.Add(ref column, e) * L)));
+                    Prefetch(ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref column, Math.Min(e + Ahead, last0)) * width), width);
+                    ref T xRow = ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref column, e) * width);
+                    // two chains over the vectors (even and odd), joined, then the lanes summed by a fixed tree
+                    var s0 = d0 * Vector512.LoadUnsafe(ref xRow);
+                    var s1 = V > 1 ? d1 * Vector512.LoadUnsafe(ref xRow, (nuint)L) : z;
+                    if (V > 2) s0 = MultiplyAdd(d2, Vector512.LoadUnsafe(ref xRow, (nuint)(2 * L)), s0);
+                    if (V > 3) s1 = MultiplyAdd(d3, Vector512.LoadUnsafe(ref xRow, (nuint)(3 * L)), s1);
+                    if (V > 4) s0 = MultiplyAdd(d4, Vector512.LoadUnsafe(ref xRow, (nuint)(4 * L)), s0);
+                    if (V > 5) s1 = MultiplyAdd(d5, Vector512.LoadUnsafe(ref xRow, (nuint)(5 * L)), s1);
+                    if (V > 6) s0 = MultiplyAdd(d6, Vector512.LoadUnsafe(ref xRow, (nuint)(6 * L)), s0);
+                    if (V > 7) s1 = MultiplyAdd(d7, Vector512.LoadUnsafe(ref xRow, (nuint)(7 * L)), s1);
+                    T dot = Sum(s0 + s1);
                     ref T target = ref Unsafe.Add(ref dw, e);
                     target = p == 0 ? dot : target + dot;
                 }
@@ -152,29 +189,32 @@ public static class SparseProducts
         return a * b + c;
     }
 
-    /// <summary>Xp: panel p, row d holds X[pL … pL+L−1, d], zero past the last sample.</summary>
-    public static void ToPanels<T>(Matrix<T> X, Panels<T> Xp) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Xp: the batch X (N×D) in panels of <paramref name="vectors"/> vectors (<see cref="PanelVectors"/>): panel p, row
+    /// d holds X[p·VL … p·VL + VL − 1, d], zero past the last sample.
+    /// </summary>
+    public static void ToPanels<T>(Matrix<T> X, Panels<T> Xp, int vectors) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int N = X.Rows, D = X.Cols, L = Panels<T>.Width;
-        Xp.Resize(PanelCount<T>(N), D);
+        int N = X.Rows, D = X.Cols, width = vectors * Panels<T>.Lanes;
+        Xp.Resize((N + width - 1) / width, D, vectors);
         for (int p = 0; p < Xp.Count; p++)
         {
-            int samples = Math.Min(L, N - p * L);
+            int samples = Math.Min(width, N - p * width);
             var panel = Xp.Panel(p);
-            Transpose(X.AsSpan().Slice(p * L * D), samples, D, D, panel, L);
-            if (samples < L)
-                for (int d = 0; d < D; d++) panel.Slice(d * L + samples, L - samples).Clear();
+            Transpose(X.AsSpan().Slice(p * width * D), samples, D, D, panel, width);
+            if (samples < width)
+                for (int d = 0; d < D; d++) panel.Slice(d * width + samples, width - samples).Clear();
         }
     }
 
     /// <summary>Z (N×K, row-major) from Zp (panels of K rows); the padding samples are dropped.</summary>
     public static void FromPanels<T>(Panels<T> Zp, int N, Matrix<T> Z) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int L = Panels<T>.Width, K = Zp.Rows;
-        if (N < 1 || Zp.Count != PanelCount<T>(N)) throw new ArgumentException($"SparseProducts.FromPanels: {Zp.Shape} is not the panels of {N} samples");
+        int width = Zp.Width, K = Zp.Rows;
+        if (N < 1 || Zp.Count != (N + width - 1) / width) throw new ArgumentException($"SparseProducts.FromPanels: {Zp.Shape} is not the panels of {N} samples");
         Z.Resize(N, K);
         for (int p = 0; p < Zp.Count; p++)
-            Transpose(Zp.Panel(p), K, Math.Min(L, N - p * L), L, Z.AsSpan().Slice(p * L * K), K);
+            Transpose(Zp.Panel(p), K, Math.Min(width, N - p * width), width, Z.AsSpan().Slice(p * width * K), K);
     }
 
     /// <summary>target[j, i] = source[i, j] for i &lt; rows, j &lt; cols, with row strides given: 8×8 AVX blocks for float.</summary>
@@ -219,59 +259,98 @@ public static class SparseProducts
     private static void Combine<T>(int[] start, int[] index, Matrix<T> w, Panels<T> source, Matrix<T>? init, Panels<T> output)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long work = (long)(w.Length + start.Length - 1) * Panels<T>.Width;
+        long work = (long)(w.Length + start.Length - 1) * source.Width;
         int blocks = BlockCount(work * source.Count);
         for (int p = 0; p < source.Count; p++)
             Parallelism.For(blocks, work, new CombineRows<T>(start, index, w, source, init, output, p, blocks));
     }
 
-    /// <summary>Row block b of <see cref="Combine"/> in one panel.</summary>
+    /// <summary>Row block b of <see cref="Combine"/> in panel p.</summary>
     private readonly struct CombineRows<T>(int[] start, int[] index, Matrix<T> w, Panels<T> source, Matrix<T>? init, Panels<T> output, int p, int blocks) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run(int item)
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]   // never recompiled inside a caller (tiered PGO inlined it into Parallelism.For and left MultiplyAdd a call: 5× slower)
+        public void Run(int block)
         {
-            int L = Vector512<T>.Count, last0 = index.Length - 1;
-            var (first, last) = RowRange(start, item, blocks);
+            var (first, last) = RowRange(start, block, blocks);
             ref T weights = ref MemoryMarshal.GetReference(w.AsSpan());
             ref int columns = ref MemoryMarshal.GetArrayDataReference(index);
             ref T src = ref MemoryMarshal.GetReference(source.Panel(p));
             ref T o = ref MemoryMarshal.GetReference(output.Panel(p));
+            int width = source.Width, last0 = index.Length - 1;
             for (int r = first; r < last; r++)
             {
-                // four chains of fused multiply-adds over the entries i ≡ 0, 1, 2, 3 (mod 4) of the row, then
-                // out[r,:] = init_r + ((a0 + a1) + (a2 + a3)): independent chains keep several gathers in flight
-                var z = Vector512<T>.Zero;
-                Vector512<T> a0 = z, a1 = z, a2 = z, a3 = z;
+                T b = init is null ? T.Zero : init[0, r];
                 int i = start[r], end = start[r + 1];
-                for (; i + 3 < end; i += 4)
-                {
-                    Prefetch(ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, Math.Min(i + Ahead, last0)) * L));
-                    Prefetch(ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, Math.Min(i + 1 + Ahead, last0)) * L));
-                    Prefetch(ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, Math.Min(i + 2 + Ahead, last0)) * L));
-                    Prefetch(ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, Math.Min(i + 3 + Ahead, last0)) * L));
-                    a0 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i) * L)), a0);
-                    a1 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 1)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 1) * L)), a1);
-                    a2 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 2)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 2) * L)), a2);
-                    a3 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 3)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 3) * L)), a3);
-                }
-                if (i < end) a0 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i) * L)), a0);
-                if (i + 1 < end) a1 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 1)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 1) * L)), a1);
-                if (i + 2 < end) a2 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 2)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 2) * L)), a2);
-                var a = Vector512.Create(init is null ? T.Zero : init[0, r]) + ((a0 + a1) + (a2 + a3));
-                a.StoreUnsafe(ref o, (nuint)((nint)r * L));
+                ref T target = ref Unsafe.Add(ref o, (nint)r * width);
+                if (width == Vector512<T>.Count) OneVector(ref weights, ref columns, ref src, i, end, last0, b).StoreUnsafe(ref target);
+                else Vectors(ref weights, ref columns, ref src, i, end, last0, width, b, ref target);
             }
+        }
+
+        /// <summary>A row of one vector: four chains over the entries i ≡ 0, 1, 2, 3 (mod 4), then b + ((a0 + a1) + (a2 + a3)); independent chains keep several gathers in flight.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<T> OneVector(ref T weights, ref int columns, ref T src, int i, int end, int last0, T b)
+        {
+            int width = Vector512<T>.Count;
+            var z = Vector512<T>.Zero;
+            Vector512<T> a0 = z, a1 = z, a2 = z, a3 = z;
+            for (; i + 3 < end; i += 4)
+            {
+                for (int j = 0; j < 4; j++) Prefetch(ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, Math.Min(i + j + Ahead, last0)) * width));
+                a0 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i) * width)), a0);
+                a1 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 1)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 1) * width)), a1);
+                a2 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 2)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 2) * width)), a2);
+                a3 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 3)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 3) * width)), a3);
+            }
+            if (i < end) a0 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i) * width)), a0);
+            if (i + 1 < end) a1 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 1)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 1) * width)), a1);
+            if (i + 2 < end) a2 = MultiplyAdd(Vector512.Create(Unsafe.Add(ref weights, i + 2)), Vector512.LoadUnsafe(ref src, (nuint)((nint)Unsafe.Add(ref columns, i + 2) * width)), a2);
+            return Vector512.Create(b) + ((a0 + a1) + (a2 + a3));
+        }
+
+        /// <summary>A row of 2 to 8 vectors: one chain per vector from b, in entry order; each gathered row is read front to back.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Vectors(ref T weights, ref int columns, ref T src, int i, int end, int last0, int width, T b, ref T target)
+        {
+            int L = Vector512<T>.Count, V = width / L;
+            var init = Vector512.Create(b);
+            Vector512<T> a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init, a6 = init, a7 = init;
+            for (; i < end; i++)
+            {
+                ref T s = ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, i) * width);
+                Prefetch(ref Unsafe.Add(ref src, (nint)Unsafe.Add(ref columns, Math.Min(i + Ahead, last0)) * width), width);
+                var wi = Vector512.Create(Unsafe.Add(ref weights, i));
+                a0 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s), a0);
+                a1 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)L), a1);
+                if (V > 2) a2 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(2 * L)), a2);
+                if (V > 3) a3 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(3 * L)), a3);
+                if (V > 4) a4 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(4 * L)), a4);
+                if (V > 5) a5 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(5 * L)), a5);
+                if (V > 6) a6 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(6 * L)), a6);
+                if (V > 7) a7 = MultiplyAdd(wi, Vector512.LoadUnsafe(ref s, (nuint)(7 * L)), a7);
+            }
+            a0.StoreUnsafe(ref target);
+            a1.StoreUnsafe(ref target, (nuint)L);
+            if (V > 2) a2.StoreUnsafe(ref target, (nuint)(2 * L));
+            if (V > 3) a3.StoreUnsafe(ref target, (nuint)(3 * L));
+            if (V > 4) a4.StoreUnsafe(ref target, (nuint)(4 * L));
+            if (V > 5) a5.StoreUnsafe(ref target, (nuint)(5 * L));
+            if (V > 6) a6.StoreUnsafe(ref target, (nuint)(6 * L));
+            if (V > 7) a7.StoreUnsafe(ref target, (nuint)(7 * L));
         }
     }
 
     /// <summary>How many stored entries ahead the gathered lines are prefetched: they are picked at random, so the hardware cannot guess them (16: bench, 65 536-wide layer).</summary>
     private const int Ahead = 16;
 
-    /// <summary>Asks for the cache line at <paramref name="line"/> (a hint: never faults, no effect without SSE).</summary>
-    private static unsafe void Prefetch<T>(ref T line) where T : unmanaged
+    /// <summary>Asks for the cache lines of <paramref name="count"/> elements from <paramref name="row"/> on (a hint: never faults, no effect without SSE).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch<T>(ref T row, int count = 1) where T : unmanaged
     {
-        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref line));
+        if (!Sse.IsSupported) return;
+        byte* line = (byte*)Unsafe.AsPointer(ref row);
+        for (int b = 0; b < count * sizeof(T); b += 64) Sse.Prefetch0(line + b);
     }
 
     private static void CheckPanels<T>(string method, Panels<T> M, int rows, string name, CsrMatrix<T> W) where T : unmanaged, IFloatingPointIeee754<T>

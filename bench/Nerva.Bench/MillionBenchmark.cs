@@ -87,12 +87,7 @@ internal static class MillionBenchmark
             () => SparseProducts.FromPanels(Zp, N, Z),
             () => SparseProducts.ToPanels(DZ, DZp, SparseProducts.PanelVectors<float>(Math.Max(W.Rows, W.Cols), N)),
             () => SparseProducts.WeightGradient(W, DZp, Xp, DW),
-            () =>
-            {
-                var target = byColumn.AsSpan();
-                var values = W.Values.AsSpan();
-                for (int i = 0; i < target.Length; i++) target[i] = values[W.ColumnEntries[i]];
-            },
+            () => SparseProducts.ValuesByColumn(W, W.Values, byColumn),
             () => SparseProducts.InputGradient(W, byColumn, DZp, DXp),
             () => SparseProducts.FromPanels(DXp, N, DX),
         };

@@ -257,11 +257,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
             return;
         }
         // DXᵀ = Wᵀ·DZᵀ, column by column of W; DX = (DXᵀ)ᵀ
-        var w = weights.AsSpan();
-        _WByColumn.Resize(1, w.Length);
-        var byColumn = _WByColumn.AsSpan();
-        var entries = SparseW.ColumnEntries;
-        for (int i = 0; i < byColumn.Length; i++) byColumn[i] = w[entries[i]];
+        SparseProducts.ValuesByColumn(SparseW, weights, _WByColumn);
         SparseProducts.InputGradient(SparseW, _WByColumn, _DZp, _DXp);
         SparseProducts.FromPanels(_DXp, DZ.Rows, DX);
     }

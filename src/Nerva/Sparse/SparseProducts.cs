@@ -97,6 +97,26 @@ public static class SparseProducts
         Combine(W.ColumnStart, W.ColumnRows, valuesByColumn, DZp, null, DXp);
     }
 
+    /// <summary>byColumn = the weights <paramref name="values"/> (in W's entry order) in column order, as <see cref="InputGradient"/> takes them; in parallel chunks.</summary>
+    public static void ValuesByColumn<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> byColumn) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckValues(W, values);
+        byColumn.Resize(1, values.Length);
+        Optimizers.ParallelUpdate.Run(values.Length, new Gather<T>(values, W.ColumnEntries, byColumn));
+    }
+
+    /// <summary>target[i] = source[index[i]] on a chunk.</summary>
+    private readonly struct Gather<T>(Matrix<T> source, int[] index, Matrix<T> target) : Optimizers.IElementwiseUpdate
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Update(int start, int end)
+        {
+            var s = source.AsSpan();
+            var t = target.AsSpan();
+            for (int i = start; i < end; i++) t[i] = s[index[i]];
+        }
+    }
+
     /// <summary>DW_e = DZᵀ[row_e,:]·Xᵀ[col_e,:] for every stored entry e, from both in panels: DW = DZᵀ·X on W's support only.</summary>
     public static void WeightGradient<T>(CsrMatrix<T> W, Panels<T> DZp, Panels<T> Xp, Matrix<T> DW)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -6,7 +6,10 @@
 #  3. inference throughput and batch-1 latency, ours and TorchSharp's;
 #  4. sparse epochs at Erdős–Rényi densities against dense epochs of ours and TorchSharp's;
 #  5. one 3072→1024 layer, sparse at several densities against the dense layer;
-#  6. the peak working set while training the CIFAR shape.
+#  6. the peak working set while training the CIFAR shape;
+#  7. wide sparse layers (65 536 and 250 000 wide) against our dense layer, and where their time goes;
+#  8. the million-neuron network 3072-250000-250000-250000-250000-10 (MILLION_SAMPLES, default 5 000 here; the README's
+#     figures are from 50 000): build, train, save, load, evaluate.
 # (The accuracy runs of the mlp tool are in bench/results/accuracy.md, not written here.)
 # Needs Debian's libopenblas0-pthread (installed here when run as root) and the TorchSharp-cpu NuGet package.
 set -euo pipefail
@@ -58,4 +61,12 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo "## Peak working set, 3072-1024-512-10 on 50 000 samples, 2 threads (issue 5: ≤ dataset + 4 × parameters + 64 MB)"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll memory 2
+  echo
+  echo "## Wide sparse layers against our dense layer (issue 12: ≥ 0.08 × the dense rate at ≥ 65 536 wide), 2 threads; two-core capacity $(dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll capacity)"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll wide 5 2
+  echo
+  echo "## The million-neuron network (issue 12)"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll million "${MILLION_SAMPLES:-5000}" 2
 } | tee "$out"

@@ -27,10 +27,13 @@ switch (what)
     case "million":
         MillionBenchmark.RunMillion(Console.Out, args.Length > 1 ? repetitions : 50000, args.Length > 2 ? int.Parse(args[2]) : 2);
         return 0;
+    case "capacity":
+        Console.WriteLine(Capacity.TwoThreads().ToString("F2", System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
     case "memory":
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million, capacity)");
         return 1;
 }

@@ -144,7 +144,7 @@ public sealed class NpyTests
         }
     }
 
-    /// <summary>Runs Debian's Python with NumPy (the package python3-numpy, which .ci/run installs).</summary>
+    /// <summary>Runs Debian's Python with NumPy and SciPy (python3-numpy and python3-scipy, which scripts/test.sh installs).</summary>
     internal static string RunNumPy(string script)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -154,7 +154,7 @@ public sealed class NpyTests
         string stdout = process.StandardOutput.ReadToEnd();
         string stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"python3 with numpy failed (install python3-numpy): {stderr}");
+        Assert.True(process.ExitCode == 0, $"python3 with numpy/scipy failed (install python3-numpy python3-scipy): {stderr}");
         return stdout.Trim();
     }
 }

@@ -224,6 +224,24 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Dot_products_reduced_four_at_a_time_equal_those_reduced_alone()
+    {
+        var rng = new Rng(21);
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            var v = new System.Runtime.Intrinsics.Vector512<float>[4];
+            for (int j = 0; j < 4; j++)
+            {
+                var lanes = new float[16];
+                for (int l = 0; l < 16; l++) lanes[l] = (float)(rng.Uniform(-1, 1) * Math.Pow(10, rng.NextInt(12) - 6));
+                v[j] = System.Runtime.Intrinsics.Vector512.Create(lanes);
+            }
+            var four = SparseProducts.Sum4(v[0], v[1], v[2], v[3]);
+            for (int j = 0; j < 4; j++) Assert.Equal(BitConverter.SingleToInt32Bits(SparseProducts.Sum(v[j])), BitConverter.SingleToInt32Bits(four[j]));
+        }
+    }
+
+    [Fact]
     public void Panel_width_follows_the_gathered_rows_not_the_CPU()
     {
         Assert.Equal(7, SparseProducts.PanelVectors<float>(3072, 100));   // 1.4 MB: the whole batch in one panel

@@ -160,7 +160,21 @@ public static class SparseProducts
                 var d5 = V > 5 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(5 * L)) : z;
                 var d6 = V > 6 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(6 * L)) : z;
                 var d7 = V > 7 ? Vector512.LoadUnsafe(ref dzRow, (nuint)(7 * L)) : z;
-                for (int e = rowStart[k], end = rowStart[k + 1]; e < end; e++)
+                int e = rowStart[k], end = rowStart[k + 1];
+                if (V == 1 && typeof(T) == typeof(float) && Sse.IsSupported)
+                    for (; e + 3 < end; e += 4)
+                    {
+                        // four entries of a one-vector panel at a time: their lanes summed together, by the tree of Sum
+                        for (int j = 0; j < 4; j++) Prefetch(ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref column, Math.Min(e + j + Ahead, last0)) * width));
+                        var dots = Sum4(
+                            d0 * Vector512.LoadUnsafe(ref x, (nuint)((nint)Unsafe.Add(ref column, e) * width)),
+                            d0 * Vector512.LoadUnsafe(ref x, (nuint)((nint)Unsafe.Add(ref column, e + 1) * width)),
+                            d0 * Vector512.LoadUnsafe(ref x, (nuint)((nint)Unsafe.Add(ref column, e + 2) * width)),
+                            d0 * Vector512.LoadUnsafe(ref x, (nuint)((nint)Unsafe.Add(ref column, e + 3) * width)));
+                        ref T target = ref Unsafe.Add(ref dw, e);
+                        (p == 0 ? dots : Vector128.LoadUnsafe(ref target) + dots).StoreUnsafe(ref target);
+                    }
+                for (; e < end; e++)
                 {
                     Prefetch(ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref column, Math.Min(e + Ahead, last0)) * width), width);
                     ref T xRow = ref Unsafe.Add(ref x, (nint)Unsafe.Add(ref column, e) * width);
@@ -183,7 +197,7 @@ public static class SparseProducts
 
     /// <summary>The sum of a vector's lanes by a fixed tree (halves added until 128 bits, then lane by lane), the same on every CPU.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Sum<T>(Vector512<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static T Sum<T>(Vector512<T> v) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var half = v.GetLower() + v.GetUpper();
         var q = half.GetLower() + half.GetUpper();
@@ -198,6 +212,29 @@ public static class SparseProducts
         T sum = q.ToScalar();
         for (int i = 1; i < Vector128<T>.Count; i++) sum += q.GetElement(i);
         return sum;
+    }
+
+    /// <summary>
+    /// The lane sums of four float vectors, [Sum(v0), Sum(v1), Sum(v2), Sum(v3)], by the same tree as <see cref="Sum"/>
+    /// (halves added down to 128 bits, then (q0 + q2) + (q1 + q3)), so an entry's dot product does not depend on
+    /// whether it was reduced alone or in a group. Needs SSE.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<T> Sum4<T>(Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var q0 = Quarter(v0).AsSingle();
+        var q1 = Quarter(v1).AsSingle();
+        var q2 = Quarter(v2).AsSingle();
+        var q3 = Quarter(v3).AsSingle();
+        var ab = Sse.UnpackLow(q0, q1) + Sse.UnpackHigh(q0, q1);   // [q0.0+q0.2, q1.0+q1.2, q0.1+q0.3, q1.1+q1.3]
+        var cd = Sse.UnpackLow(q2, q3) + Sse.UnpackHigh(q2, q3);   // the same for v2, v3
+        return (Sse.MoveLowToHigh(ab, cd) + Sse.MoveHighToLow(cd, ab)).As<float, T>();
+
+        static Vector128<T> Quarter(Vector512<T> v)
+        {
+            var half = v.GetLower() + v.GetUpper();
+            return half.GetLower() + half.GetUpper();
+        }
     }
 
     /// <summary>a·b + c, fused (one rounding) for float and double.</summary>

@@ -254,14 +254,8 @@ public static class SparseProducts
     {
         int N = X.Rows, D = X.Cols, width = vectors * Panels<T>.Lanes;
         Xp.Resize((N + width - 1) / width, D, vectors);
-        for (int p = 0; p < Xp.Count; p++)
-        {
-            int samples = Math.Min(width, N - p * width);
-            var panel = Xp.Panel(p);
-            Transpose(X.AsSpan().Slice(p * width * D), samples, D, D, panel, width);
-            if (samples < width)
-                for (int d = 0; d < D; d++) panel.Slice(d * width + samples, width - samples).Clear();
-        }
+        int chunks = (D + TransposeChunk - 1) / TransposeChunk;
+        Parallelism.For(Xp.Count * chunks, (long)Xp.Count * width * D, new PanelTranspose<T>(X, Xp, N, chunks, toPanels: true));
     }
 
     /// <summary>Z (N×K, row-major) from Zp (panels of K rows); the padding samples are dropped.</summary>
@@ -270,8 +264,36 @@ public static class SparseProducts
         int width = Zp.Width, K = Zp.Rows;
         if (N < 1 || Zp.Count != (N + width - 1) / width) throw new ArgumentException($"SparseProducts.FromPanels: {Zp.Shape} is not the panels of {N} samples");
         Z.Resize(N, K);
-        for (int p = 0; p < Zp.Count; p++)
-            Transpose(Zp.Panel(p), K, Math.Min(width, N - p * width), width, Z.AsSpan().Slice(p * width * K), K);
+        int chunks = (K + TransposeChunk - 1) / TransposeChunk;
+        Parallelism.For(Zp.Count * chunks, (long)Zp.Count * width * K, new PanelTranspose<T>(Z, Zp, N, chunks, toPanels: false));
+    }
+
+    /// <summary>Features per work item of the panel transposes (a multiple of 8): a wide batch is copied by both cores.</summary>
+    private const int TransposeChunk = 4096;
+
+    /// <summary>
+    /// Item t: panel t / chunks, features [c·chunk, (c+1)·chunk) with c = t mod chunks, from the row-major batch M into
+    /// the panel (toPanels, zero past the last sample) or back. Exact copies, so any split gives the same matrices.
+    /// </summary>
+    private readonly struct PanelTranspose<T>(Matrix<T> M, Panels<T> panels, int N, int chunks, bool toPanels) : IParallelBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int item)
+        {
+            int width = panels.Width, features = M.Cols, p = item / chunks;
+            int first = item % chunks * TransposeChunk, count = Math.Min(TransposeChunk, features - first);
+            int samples = Math.Min(width, N - p * width);
+            var rows = M.AsSpan().Slice(p * width * features + first);
+            var panel = panels.Panel(p).Slice(first * width, count * width);
+            if (!toPanels)
+            {
+                Transpose(panel, count, samples, width, rows, features);
+                return;
+            }
+            Transpose(rows, samples, count, features, panel, width);
+            if (samples < width)
+                for (int d = 0; d < count; d++) panel.Slice(d * width + samples, width - samples).Clear();
+        }
     }
 
     /// <summary>target[j, i] = source[i, j] for i &lt; rows, j &lt; cols, with row strides given: 8×8 AVX blocks for float.</summary>

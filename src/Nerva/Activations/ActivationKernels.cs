@@ -1,25 +1,22 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using Nerva.Kernels;
+using Nerva.Optimizers;
 
 namespace Nerva.Activations;
 
 /// <summary>
 /// The two element-wise passes of an activation layer (seed 000 §4), one vector at a time with a scalar
 /// tail: Y = act(Z) and DZ = DY ⊙ act'(Z). Large passes (a batch of a 250 000-wide layer: 25M elements) run in
-/// chunks of 2¹⁶ elements on all threads; every element gets the same operations whatever the chunking.
+/// chunks on all threads (<see cref="ParallelUpdate"/>); every element gets the same operations whatever the chunking.
 /// </summary>
 public static class ActivationKernels
 {
-    private const int Chunk = 1 << 16;   // elements per task, a whole number of vectors
-
     /// <summary>y = act(z).</summary>
     public static unsafe void Value<T, TAct>(TAct act, ReadOnlySpan<T> z, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationFunction<T>
     {
         if (y.Length != z.Length) throw new ArgumentException($"ActivationKernels.Value: z has {z.Length} elements, y {y.Length}");
-        fixed (T* pz = z, py = y)
-            Parallelism.For((z.Length + Chunk - 1) / Chunk, z.Length, new ValuePass<T, TAct>(act, pz, py, z.Length));
+        fixed (T* pz = z, py = y) ParallelUpdate.Run(z.Length, new ValuePass<T, TAct>(act, pz, py));
     }
 
     /// <summary>dz = dy ⊙ act'(z).</summary>
@@ -28,30 +25,22 @@ public static class ActivationKernels
     {
         if (dy.Length != z.Length || dz.Length != z.Length)
             throw new ArgumentException($"ActivationKernels.Backpropagate: z, dy and dz have {z.Length}, {dy.Length} and {dz.Length} elements");
-        fixed (T* pz = z, pdy = dy, pdz = dz)
-            Parallelism.For((z.Length + Chunk - 1) / Chunk, z.Length, new DerivativePass<T, TAct>(act, pz, pdy, pdz, z.Length));
+        fixed (T* pz = z, pdy = dy, pdz = dz) ParallelUpdate.Run(z.Length, new DerivativePass<T, TAct>(act, pz, pdy, pdz));
     }
 
-    /// <summary>Chunk c of <see cref="Value"/> (the spans are pinned for the whole loop).</summary>
-    private readonly unsafe struct ValuePass<T, TAct>(TAct act, T* z, T* y, int length) : IParallelBody
+    /// <summary>Elements [start, end) of <see cref="Value"/> (the spans are pinned for the whole loop).</summary>
+    private readonly unsafe struct ValuePass<T, TAct>(TAct act, T* z, T* y) : IElementwiseUpdate
         where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationFunction<T>
     {
-        public void Run(int c)
-        {
-            int start = c * Chunk, count = Math.Min(Chunk, length - start);
-            ValueRange(act, new ReadOnlySpan<T>(z + start, count), new Span<T>(y + start, count));
-        }
+        public void Update(int start, int end) => ValueRange(act, new ReadOnlySpan<T>(z + start, end - start), new Span<T>(y + start, end - start));
     }
 
-    /// <summary>Chunk c of <see cref="Backpropagate"/>.</summary>
-    private readonly unsafe struct DerivativePass<T, TAct>(TAct act, T* z, T* dy, T* dz, int length) : IParallelBody
+    /// <summary>Elements [start, end) of <see cref="Backpropagate"/>.</summary>
+    private readonly unsafe struct DerivativePass<T, TAct>(TAct act, T* z, T* dy, T* dz) : IElementwiseUpdate
         where T : unmanaged, IFloatingPointIeee754<T> where TAct : struct, IActivationFunction<T>
     {
-        public void Run(int c)
-        {
-            int start = c * Chunk, count = Math.Min(Chunk, length - start);
-            DerivativeRange(act, new ReadOnlySpan<T>(z + start, count), new ReadOnlySpan<T>(dy + start, count), new Span<T>(dz + start, count));
-        }
+        public void Update(int start, int end)
+            => DerivativeRange(act, new ReadOnlySpan<T>(z + start, end - start), new ReadOnlySpan<T>(dy + start, end - start), new Span<T>(dz + start, end - start));
     }
 
     private static void ValueRange<T, TAct>(TAct act, ReadOnlySpan<T> z, Span<T> y)

@@ -123,9 +123,16 @@ public sealed partial class NpyArray
         return result;
     }
 
-    /// <summary>Reads one array; the message of a failure names the problem.</summary>
-    public static NpyArray Read(Stream stream, string name = "array")
+    /// <summary>
+    /// Reads one array; the message of a failure names the problem. Nothing in the header is trusted: the dtype and shape
+    /// take ASCII digits only, sizes are computed with checked arithmetic, and no more is allocated than
+    /// <paramref name="available"/> bytes (what the file or archive member can hold; by default the rest of a seekable
+    /// stream) allow.
+    /// </summary>
+    public static NpyArray Read(Stream stream, string name = "array", long? available = null)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        available ??= stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
         Span<byte> prefix = stackalloc byte[10];
         if (ReadFully(stream, prefix) < 10 || !prefix[..6].SequenceEqual(Magic))
             throw new DataFormatException($"{name}: not a .npy array (missing the \\x93NUMPY magic)");
@@ -151,13 +158,39 @@ public sealed partial class NpyArray
         var (kind, size, bigEndian) = ParseDescr(header, name);
         bool fortran = ParseFortranOrder(header, name);
         int[] shape = ParseShape(header, name);
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        long bytes = count * size;
+        long bytes;
+        try
+        {
+            bytes = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * size);
+        }
+        catch (OverflowException)
+        {
+            throw new DataFormatException($"{name}: corrupt .npy header: shape ({string.Join(", ", shape)}) of {DescrText(kind, size)} overflows a 64-bit size");
+        }
         if (bytes > Array.MaxLength) throw new DataFormatException($"{name}: array of shape ({string.Join(", ", shape)}) is too large");
-        var data = new byte[bytes];
-        int read = ReadFully(stream, data);
+        long left = available.Value - (major == 1 ? 10 : 12) - headerLength;
+        if (bytes > left)
+            throw new DataFormatException($"{name}: truncated data: expected {bytes} bytes for shape ({string.Join(", ", shape)}) of {DescrText(kind, size)}, the file holds {Math.Max(0, left)}");
+        var data = ReadData(stream, (int)bytes, out int read);
         if (read < bytes) throw new DataFormatException($"{name}: truncated data: expected {bytes} bytes for shape ({string.Join(", ", shape)}) of {DescrText(kind, size)}, found {read}");
         return new NpyArray(kind, size, bigEndian, fortran, shape, data);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="bytes"/> bytes of the stream. Above 16 MB the buffer grows (doubling) as the data arrives, so a
+    /// header that claims more than the stream delivers costs at most about twice what it really holds.
+    /// </summary>
+    private static byte[] ReadData(Stream stream, int bytes, out int read)
+    {
+        const int Step = 16 << 20;
+        var data = new byte[Math.Min(bytes, Step)];
+        read = ReadFully(stream, data);
+        while (read == data.Length && read < bytes)
+        {
+            Array.Resize(ref data, (int)Math.Min(bytes, 2L * data.Length));
+            read += ReadFully(stream, data.AsSpan(read));
+        }
+        return data;
     }
 
     /// <summary>Writes the array as .npy (little-endian, C order).</summary>
@@ -253,7 +286,7 @@ public sealed partial class NpyArray
         var dtype = DtypePattern().Match(descr);
         if (!dtype.Success) throw new DataFormatException($"{name}: dtype '{descr}' is not supported (valid dtypes: {Supported})");
         char kind = dtype.Groups[2].Value[0];
-        int size = int.Parse(dtype.Groups[3].Value, CultureInfo.InvariantCulture);
+        int size = int.Parse(dtype.Groups[3].Value, NumberStyles.None, CultureInfo.InvariantCulture);   // one or two ASCII digits
         bool ok = (kind, size) is ('f', 4) or ('f', 8) or ('u', 1) or ('i', 1) or ('i', 4) or ('i', 8);
         if (!ok) throw new DataFormatException($"{name}: dtype '{descr}' is not supported (valid dtypes: {Supported})");
         bool bigEndian = dtype.Groups[1].Value == ">" || (dtype.Groups[1].Value == "=" && !BitConverter.IsLittleEndian);
@@ -296,7 +329,7 @@ public sealed partial class NpyArray
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
     private static partial Regex DescrPattern();
 
-    [GeneratedRegex(@"^([<>|=]?)([fiu])(\d+)$")]
+    [GeneratedRegex(@"^([<>|=]?)([fiu])([0-9]{1,2})$")]
     private static partial Regex DtypePattern();
 
     [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]

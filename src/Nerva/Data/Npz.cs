@@ -17,7 +17,7 @@ public static class Npz
             {
                 string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
                 using var stream = entry.Open();
-                result[key] = NpyArray.Read(stream, $"{path}: {key}");
+                result[key] = NpyArray.Read(stream, $"{path}: {key}", entry.Length);
             }
             return result;
         }

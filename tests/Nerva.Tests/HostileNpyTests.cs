@@ -1,0 +1,98 @@
+using System.IO.Compression;
+using System.Text;
+using Nerva.Data;
+
+namespace Nerva.Tests;
+
+/// <summary>.npy headers that lie (issue 13): every one is one DataFormatException, never another exception or a large allocation.</summary>
+public sealed class HostileNpyTests
+{
+    /// <summary>A version-1.0 .npy (version 3.0, UTF-8, when asked): magic, header padded to 64 bytes, then the data bytes.</summary>
+    private static byte[] Npy(string dict, int dataBytes, bool utf8 = false)
+    {
+        var header = utf8 ? Encoding.UTF8.GetBytes(dict) : Encoding.Latin1.GetBytes(dict);
+        int preamble = utf8 ? 12 : 10, padded = (preamble + header.Length + 1 + 63) / 64 * 64, length = padded - preamble;
+        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', (byte)(utf8 ? 3 : 1), 0, (byte)length, (byte)(length >> 8) };
+        if (utf8) bytes.AddRange([0, 0]);
+        bytes.AddRange(header);
+        while (bytes.Count < padded - 1) bytes.Add((byte)' ');
+        bytes.Add((byte)'\n');
+        bytes.AddRange(new byte[dataBytes]);
+        return [.. bytes];
+    }
+
+    private static (DataFormatException Error, long Allocated) Refused(Func<object> read)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DataFormatException>(read);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.DoesNotContain('\n', error.Message);
+        return (error, allocated);
+    }
+
+    [Theory]
+    [InlineData("<f99999999999999999999", "is not supported")]  // int.Parse overflowed
+    [InlineData("<f\uFF14", "is not supported")]                  // a fullwidth 4, which \d matched
+    public void A_dtype_size_must_be_one_or_two_ascii_digits(string descr, string message)
+    {
+        var bytes = Npy($"{{'descr': '{descr}', 'fortran_order': False, 'shape': (2,), }}", 8, utf8: true);
+        Assert.Contains(message, Refused(() => NpyArray.Read(new MemoryStream(bytes), "x.npy")).Error.Message);
+    }
+
+    [Fact]
+    public void A_shape_whose_size_overflows_is_refused_not_read_as_empty()
+    {
+        var bytes = Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 65536, 65536, 65536), }", 0);
+        Assert.Contains("overflows a 64-bit size", Refused(() => NpyArray.Read(new MemoryStream(bytes), "x.npy")).Error.Message);
+    }
+
+    [Fact]
+    public void A_shape_larger_than_the_file_is_refused_before_allocating()
+    {
+        // 536 870 000 floats (2.1 GB) claimed by a file of 80 bytes
+        var bytes = Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (536870000,), }", 16);
+        var (error, allocated) = Refused(() => NpyArray.Read(new MemoryStream(bytes), "x.npy"));
+        Assert.Contains("truncated data: expected 2147480000 bytes", error.Message);
+        Assert.True(allocated < 1 << 20, $"allocated {allocated} bytes");
+
+        // the same member inside an .npz: bounded by the member's size
+        string path = Path.Combine(Path.GetTempPath(), $"nerva-hostile-{Environment.ProcessId}.npz");
+        try
+        {
+            using (var archive = ZipFile.Open(path, ZipArchiveMode.Create))
+            using (var entry = archive.CreateEntry("W1.npy").Open()) entry.Write(bytes);
+            (error, allocated) = Refused(() => Npz.Read(path));
+            Assert.Contains("W1: truncated data", error.Message);
+            Assert.True(allocated < 4 << 20, $"allocated {allocated} bytes");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_stream_without_a_length_costs_what_it_delivers_not_what_the_header_claims()
+    {
+        // 400 MB claimed, 1 KB delivered, through a stream that cannot say its length
+        var bytes = Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000,), }", 1024);
+        var (error, allocated) = Refused(() => NpyArray.Read(new BufferedStream(new NonSeekable(bytes)), "pipe"));
+        Assert.Contains("found 1024", error.Message);
+        Assert.True(allocated < 40L << 20, $"allocated {allocated >> 20} MB");
+    }
+
+    private sealed class NonSeekable(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -75,6 +75,38 @@ public sealed class DatasetReaderTests : IDisposable
         Assert.Contains("t10k-images-idx3-ubyte (or t10k-images-idx3-ubyte.gz) not found", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Idx_headers_that_lie_are_refused_before_anything_large_is_allocated(bool gzip)
+    {
+        (string Header, string Message)[] cases =
+        [
+            ("00000803 000000E4 2ECA7573 5B7EF88B", "their product overflows"),            // the size arithmetic wrapped
+            ("00000803 00000000 00010000 0000C000", "items of 3221225472 bytes are too many"), // (int)size truncated to −2³⁰
+            ("00000803 00000001 0000B504 0000B504", "truncated"),                             // 1×46340×46340: 2.1 GB claimed, 16 bytes given
+        ];
+        foreach (var (header, message) in cases)
+        {
+            WriteIdxSet(gzip);
+            var bytes = Convert.FromHexString(header.Replace(" ", "", StringComparison.Ordinal));
+            Write("train-images-idx3-ubyte", bytes, gzip);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var error = Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory));
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Contains(message, error.Message);
+            Assert.True(allocated < 40 << 20, $"{header}: allocated {allocated >> 20} MB");
+        }
+    }
+
+    [Fact]
+    public void Image_and_label_counts_are_checked_before_the_pixels_are_converted()
+    {
+        WriteIdxSet(gzip: true, trainImages: 3);
+        Write("train-labels-idx1-ubyte", Idx(0x801, [2], [0, 1]), gzip: true);
+        Assert.Contains("3 training images but 2 labels", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+    }
+
     [Fact]
     public void Reads_cifar10_batches_in_HWC_order()
     {

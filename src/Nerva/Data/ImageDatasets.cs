@@ -21,10 +21,11 @@ public static class ImageDatasets
         string trainPath = Find(directory, "train-images-idx3-ubyte"), testPath = Find(directory, "t10k-images-idx3-ubyte");
         // Both image files at once; WhenAll waits for both before reporting a failure, so no read outlives the call.
         var images = Task.WhenAll(Task.Run(() => ReadIdx(trainPath, 3)), Task.Run(() => ReadIdx(testPath, 3))).GetAwaiter().GetResult();
+        // the counts before the pixels are converted (4 bytes of float per byte of the file)
+        if (images[0].Count != trainLabels.Count) throw new DataFormatException($"{directory}: {images[0].Count} training images but {trainLabels.Count} labels");
+        if (images[1].Count != testLabels.Count) throw new DataFormatException($"{directory}: {images[1].Count} test images but {testLabels.Count} labels");
         var Xtrain = Pixels(images[0]);
         var Xtest = Pixels(images[1]);
-        if (Xtrain.Rows != trainLabels.Count) throw new DataFormatException($"{directory}: {Xtrain.Rows} training images but {trainLabels.Count} labels");
-        if (Xtest.Rows != testLabels.Count) throw new DataFormatException($"{directory}: {Xtest.Rows} test images but {testLabels.Count} labels");
         return Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10);
     }
 
@@ -108,11 +109,23 @@ public static class ImageDatasets
             if (magic != expected) throw new DataFormatException($"{path}: wrong magic number 0x{magic:X8}, expected 0x{expected:X8} (unsigned bytes, {dimensions} dimensions)");
             var sizes = Enumerable.Range(0, dimensions).Select(d => BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * d))).ToArray();
             if (sizes.Any(x => x < 0)) throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)}");
-            long size = sizes.Skip(1).Aggregate(1L, (a, b) => a * b);
-            long needed = sizes[0] * size;
-            if (needed > Array.MaxLength) throw new DataFormatException($"{path}: {sizes[0]} items of {size} bytes are too many");
-            var data = new byte[needed];
-            got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+            // sizes in checked 64-bit arithmetic (three dimensions of up to 2³¹ overflow it), then bounded by one array
+            long size, needed;
+            try
+            {
+                size = sizes.Skip(1).Aggregate(1L, (a, b) => checked(a * b));
+                needed = checked(sizes[0] * size);
+            }
+            catch (OverflowException)
+            {
+                throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)} (their product overflows)");
+            }
+            if (needed > Array.MaxLength || size > Array.MaxLength)
+                throw new DataFormatException($"{path}: {sizes[0]} items of {size} bytes are too many for one array");
+            // a raw file must hold them; a .gz is read only as far as it really decompresses
+            if (stream == file && needed > file.Length - header.Length)
+                throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {file.Length}");
+            var data = StreamReading.ReadUpTo(stream, (int)needed, out got);
             if (got < needed)
                 throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {got + header.Length}");
             return new Idx(sizes[0], (int)size, data);

@@ -134,7 +134,7 @@ public sealed partial class NpyArray
         ArgumentNullException.ThrowIfNull(stream);
         available ??= stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
         Span<byte> prefix = stackalloc byte[10];
-        if (ReadFully(stream, prefix) < 10 || !prefix[..6].SequenceEqual(Magic))
+        if (StreamReading.ReadFully(stream, prefix) < 10 || !prefix[..6].SequenceEqual(Magic))
             throw new DataFormatException($"{name}: not a .npy array (missing the \\x93NUMPY magic)");
         int major = prefix[6];
         int headerLength;
@@ -145,7 +145,7 @@ public sealed partial class NpyArray
                 break;
             case 2 or 3:
                 Span<byte> extra = stackalloc byte[2];
-                if (ReadFully(stream, extra) < 2) throw new DataFormatException($"{name}: truncated .npy header");
+                if (StreamReading.ReadFully(stream, extra) < 2) throw new DataFormatException($"{name}: truncated .npy header");
                 headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian([prefix[8], prefix[9], extra[0], extra[1]]);
                 break;
             default:
@@ -153,7 +153,7 @@ public sealed partial class NpyArray
         }
         if (headerLength <= 0 || headerLength > 1 << 20) throw new DataFormatException($"{name}: corrupt .npy header length {headerLength}");
         var headerBytes = new byte[headerLength];
-        if (ReadFully(stream, headerBytes) < headerLength) throw new DataFormatException($"{name}: truncated .npy header");
+        if (StreamReading.ReadFully(stream, headerBytes) < headerLength) throw new DataFormatException($"{name}: truncated .npy header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
         var (kind, size, bigEndian) = ParseDescr(header, name);
         bool fortran = ParseFortranOrder(header, name);
@@ -171,26 +171,9 @@ public sealed partial class NpyArray
         long left = available.Value - (major == 1 ? 10 : 12) - headerLength;
         if (bytes > left)
             throw new DataFormatException($"{name}: truncated data: expected {bytes} bytes for shape ({string.Join(", ", shape)}) of {DescrText(kind, size)}, the file holds {Math.Max(0, left)}");
-        var data = ReadData(stream, (int)bytes, out int read);
+        var data = StreamReading.ReadUpTo(stream, (int)bytes, out int read);
         if (read < bytes) throw new DataFormatException($"{name}: truncated data: expected {bytes} bytes for shape ({string.Join(", ", shape)}) of {DescrText(kind, size)}, found {read}");
         return new NpyArray(kind, size, bigEndian, fortran, shape, data);
-    }
-
-    /// <summary>
-    /// Up to <paramref name="bytes"/> bytes of the stream. Above 16 MB the buffer grows (doubling) as the data arrives, so a
-    /// header that claims more than the stream delivers costs at most about twice what it really holds.
-    /// </summary>
-    private static byte[] ReadData(Stream stream, int bytes, out int read)
-    {
-        const int Step = 16 << 20;
-        var data = new byte[Math.Min(bytes, Step)];
-        read = ReadFully(stream, data);
-        while (read == data.Length && read < bytes)
-        {
-            Array.Resize(ref data, (int)Math.Min(bytes, 2L * data.Length));
-            read += ReadFully(stream, data.AsSpan(read));
-        }
-        return data;
     }
 
     /// <summary>Writes the array as .npy (little-endian, C order).</summary>
@@ -312,18 +295,6 @@ public sealed partial class NpyArray
             if (!int.TryParse(parts[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
                 throw new DataFormatException($"{name}: corrupt shape '({match.Groups[1].Value})' in the .npy header");
         return shape;
-    }
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer[total..]);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]

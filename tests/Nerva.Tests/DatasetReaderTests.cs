@@ -197,4 +197,32 @@ public sealed class DatasetReaderTests : IDisposable
         var error = Assert.Throws<IOException>(() => AtomicFile.Write("/nonexistent/dir/out.npz", _ => { }));
         Assert.Contains("does not exist", error.Message);
     }
+
+    [Fact]
+    public void Writes_respect_their_target_links_permissions_and_directories()
+    {
+        // through a symbolic link to the file it names; the link stays a link
+        string target = Path.Combine(_directory, "target.bin"), link = Path.Combine(_directory, "link.bin");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, target);
+        AtomicFile.Write(link, stream => stream.Write("new"u8));
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.Equal("new", File.ReadAllText(target));
+        // an existing file keeps its permissions
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            AtomicFile.Write(target, stream => stream.Write("newer"u8));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(target));
+        }
+        // a directory or an empty path is one line, not a replaced directory or a .NET message
+        Assert.Contains("is a directory", Assert.Throws<IOException>(() => AtomicFile.Write(_directory, _ => { })).Message);
+        Assert.Contains("empty path", Assert.Throws<IOException>(() => AtomicFile.Write("", _ => { })).Message);
+        // a temporary left by a killed process (a pid that cannot run) is removed by the next write of the same target
+        string stale = Path.Combine(_directory, $".target.bin.{int.MaxValue - 1}.0123456789abcdef.tmp");
+        File.WriteAllText(stale, "partial");
+        AtomicFile.Write(target, stream => stream.Write("newest"u8));
+        Assert.False(File.Exists(stale));
+        Assert.Equal("link.bin,target.bin", string.Join(",", Directory.GetFiles(_directory).Select(Path.GetFileName).Order()));
+    }
 }

@@ -1,15 +1,24 @@
 namespace Nerva.Data;
 
-/// <summary>Writes a file completely or not at all: to a temporary file beside it, then a rename.</summary>
+/// <summary>
+/// Writes a file completely or not at all: to a temporary file beside it, then a rename. A symbolic link is written
+/// through to the file it names (as NumPy does), an existing file keeps its permissions, a directory is refused, and
+/// every failure names the user's path, never the temporary one. Temporaries that a killed earlier write of the same
+/// target left behind are removed first.
+/// </summary>
 public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
-        string full = Path.GetFullPath(path);
+        if (string.IsNullOrWhiteSpace(path)) throw new IOException("cannot write to an empty path");
+        string full = Target(path);
+        if (Directory.Exists(full)) throw new IOException($"cannot write {path}: it is a directory");
         string directory = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(directory)) throw new IOException($"cannot write {path}: the directory {directory} does not exist");
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string prefix = $".{Path.GetFileName(full)}.";
+        RemoveStale(directory, prefix);
+        string temporary = Path.Combine(directory, $"{prefix}{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -17,15 +26,61 @@ public static class AtomicFile
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
+            if (!OperatingSystem.IsWindows() && File.Exists(full)) File.SetUnixFileMode(temporary, File.GetUnixFileMode(full));
             File.Move(temporary, full, overwrite: true);
         }
         catch (UnauthorizedAccessException e)
         {
             throw new IOException($"cannot write {path}: permission denied", e);
         }
+        catch (IOException e) when (e.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            throw new IOException($"cannot write {path}: {e.Message.Replace(temporary, full, StringComparison.Ordinal)}", e);
+        }
         finally
         {
             if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>The full path to write: a symbolic link's final target, else the path itself.</summary>
+    private static string Target(string path)
+    {
+        var info = new FileInfo(Path.GetFullPath(path));
+        return info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+    }
+
+    /// <summary>Deletes <c>.name.&lt;pid&gt;.&lt;guid&gt;.tmp</c> files of processes that no longer run.</summary>
+    private static void RemoveStale(string directory, string prefix)
+    {
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(directory, prefix + "*.tmp"))
+            {
+                var parts = Path.GetFileName(file)[prefix.Length..].Split('.');
+                if (parts.Length == 3 && int.TryParse(parts[0], out int pid) && pid != Environment.ProcessId && !Running(pid)) File.Delete(file);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // cleaning up is a courtesy: a directory we may not list or a file we may not delete is left as it is
+        }
+    }
+
+    private static bool Running(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 }

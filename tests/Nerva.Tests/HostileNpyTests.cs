@@ -81,6 +81,72 @@ public sealed class HostileNpyTests
         Assert.True(allocated < 40L << 20, $"allocated {allocated >> 20} MB");
     }
 
+    /// <summary>An .npz whose members are given as (name, .npy bytes), duplicates and odd names allowed.</summary>
+    private static string Archive(params (string Name, byte[] Bytes)[] members)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"nerva-hostile-{Environment.ProcessId}-{Guid.NewGuid():N}.npz");
+        using var archive = ZipFile.Open(path, ZipArchiveMode.Create);
+        foreach (var (name, bytes) in members)
+        {
+            using var entry = archive.CreateEntry(name).Open();
+            entry.Write(bytes);
+        }
+        return path;
+    }
+
+    private static byte[] Floats(int count) => Npy($"{{'descr': '<f4', 'fortran_order': False, 'shape': ({count},), }}", 4 * count);
+
+    [Fact]
+    public void A_duplicated_member_is_refused_instead_of_silently_taking_the_last()
+    {
+        string path = Archive(("W1.npy", Floats(2)), ("W1.npy", Floats(3)));
+        try
+        {
+            Assert.Contains("holds 'W1' twice", Refused(() => Npz.Read(path)).Error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Member_names_and_dtypes_from_the_file_are_printed_on_one_short_line()
+    {
+        string path = Archive(("evil\nname" + new string('x', 60000) + ".npy", Npy("{'descr': '<f\n4', 'fortran_order': False, 'shape': (1,), }", 4)));
+        try
+        {
+            var error = Refused(() => Npz.Read(path)).Error;
+            Assert.Contains("evil?name", error.Message);
+            Assert.True(error.Message.Length < 400, $"{error.Message.Length} characters");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Labels_name_at_most_65536_classes()
+    {
+        // label 10⁸ in a small file made a 3 × 100 000 001 target matrix
+        string path = Archive(
+            ("Xtrain.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1), }", 12)),
+            ("Ttrain.npy", Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", 0).Concat(BitConverter.GetBytes(0L)).Concat(BitConverter.GetBytes(100_000_000L)).Concat(BitConverter.GetBytes(1L)).ToArray()),
+            ("Xtest.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", 4)),
+            ("Ttest.npy", Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", 8)));
+        try
+        {
+            var (error, allocated) = Refused(() => Dataset.Load(path));
+            Assert.Contains("training label 100000000 at index 1 is out of range: labels name at most 65536 classes", error.Message);
+            Assert.True(allocated < 4 << 20, $"allocated {allocated >> 20} MB");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private sealed class NonSeekable(byte[] bytes) : Stream
     {
         private readonly MemoryStream _inner = new(bytes);

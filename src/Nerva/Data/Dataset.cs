@@ -32,9 +32,20 @@ public sealed class Dataset
 
     public int Classes => Ttrain.Cols;
 
-    /// <summary>A dataset from integer class labels; <paramref name="classes"/> defaults to max(label) + 1 over both sets.</summary>
+    /// <summary>The most classes that labels may name when the count is taken from them: one label file cannot make a matrix of 10⁸ columns.</summary>
+    public const int MaxClasses = 1 << 16;
+
+    /// <summary>
+    /// A dataset from integer class labels; <paramref name="classes"/> defaults to max(label) + 1 over both sets, at most
+    /// <see cref="MaxClasses"/> (a larger label is refused with its set and index).
+    /// </summary>
     public static Dataset FromLabels(Matrix<float> Xtrain, long[] train, Matrix<float> Xtest, long[] test, int? classes = null)
     {
+        if (classes is null)
+            foreach (var (labels, what) in new[] { (train, "training"), (test, "test") })
+                for (int i = 0; i < labels.Length; i++)
+                    if (labels[i] >= MaxClasses)
+                        throw new DataFormatException($"{what} label {labels[i]} at index {i} is out of range: labels name at most {MaxClasses} classes (0..{MaxClasses - 1})");
         int k = classes ?? (int)Math.Max(train.DefaultIfEmpty(0).Max(), test.DefaultIfEmpty(0).Max()) + 1;
         return new Dataset(Xtrain, OneHot(train, k, "training"), Xtest, OneHot(test, k, "test"));
     }

@@ -265,13 +265,13 @@ public sealed partial class NpyArray
         if (!match.Success) throw new DataFormatException($"{name}: .npy header has no 'descr'");
         string descr = match.Groups[1].Value;
         if (descr.Contains('O', StringComparison.Ordinal))
-            throw new DataFormatException($"{name}: dtype '{descr}' holds pickled Python objects, which are refused (valid dtypes: {Supported})");
+            throw new DataFormatException($"{name}: dtype '{Npz.Printable(descr)}' holds pickled Python objects, which are refused (valid dtypes: {Supported})");
         var dtype = DtypePattern().Match(descr);
-        if (!dtype.Success) throw new DataFormatException($"{name}: dtype '{descr}' is not supported (valid dtypes: {Supported})");
+        if (!dtype.Success) throw new DataFormatException($"{name}: dtype '{Npz.Printable(descr)}' is not supported (valid dtypes: {Supported})");
         char kind = dtype.Groups[2].Value[0];
         int size = int.Parse(dtype.Groups[3].Value, NumberStyles.None, CultureInfo.InvariantCulture);   // one or two ASCII digits
         bool ok = (kind, size) is ('f', 4) or ('f', 8) or ('u', 1) or ('i', 1) or ('i', 4) or ('i', 8);
-        if (!ok) throw new DataFormatException($"{name}: dtype '{descr}' is not supported (valid dtypes: {Supported})");
+        if (!ok) throw new DataFormatException($"{name}: dtype '{Npz.Printable(descr)}' is not supported (valid dtypes: {Supported})");
         bool bigEndian = dtype.Groups[1].Value == ">" || (dtype.Groups[1].Value == "=" && !BitConverter.IsLittleEndian);
         return (kind, size, bigEndian);
     }
@@ -293,7 +293,7 @@ public sealed partial class NpyArray
         var shape = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
-                throw new DataFormatException($"{name}: corrupt shape '({match.Groups[1].Value})' in the .npy header");
+                throw new DataFormatException($"{name}: corrupt shape '({Npz.Printable(match.Groups[1].Value)})' in the .npy header");
         return shape;
     }
 

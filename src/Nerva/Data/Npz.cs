@@ -16,8 +16,10 @@ public static class Npz
             foreach (var entry in archive.Entries)
             {
                 string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
+                if (result.ContainsKey(key)) throw new DataFormatException($"{path}: the archive holds '{Printable(key)}' twice");
+                if (entry.IsEncrypted) throw new DataFormatException($"{path}: '{Printable(key)}' is encrypted (NumPy archives are not)");
                 using var stream = entry.Open();
-                result[key] = NpyArray.Read(stream, $"{path}: {key}", entry.Length);
+                result[key] = NpyArray.Read(stream, $"{path}: {Printable(key)}", entry.Length);
             }
             return result;
         }
@@ -46,10 +48,17 @@ public static class Npz
         });
     }
 
+    /// <summary>A name from a file as it may appear in a one-line message: control characters as '?', at most 80 characters.</summary>
+    internal static string Printable(string name)
+    {
+        var text = new string([.. name.Select(c => char.IsControl(c) ? '?' : c)]);
+        return text.Length <= 80 ? text : text[..77] + "...";
+    }
+
     /// <summary>The array under <paramref name="key"/>, or an error that lists the keys there are.</summary>
     public static NpyArray Get(this Dictionary<string, NpyArray> arrays, string key, string path)
     {
         if (arrays.TryGetValue(key, out var array)) return array;
-        throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal))})");
+        throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(Printable))})");
     }
 }

@@ -124,7 +124,7 @@ public static class WeightsFile
     }
 
     private static DataFormatException Missing(Dictionary<string, NpyArray> arrays, string key, string path)
-        => new($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal))})");
+        => new($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(Npz.Printable))})");
 
     /// <summary>
     /// Every array of the file in order: a linear layer's W (Linear set; saved dense or sparse) or a row vector

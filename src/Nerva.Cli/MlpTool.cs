@@ -22,6 +22,10 @@ internal static class MlpTool
         if (s.Timer is not ("disabled" or "brief" or "full")) throw new InvalidSpecException($"--timer '{s.Timer}' (valid: disabled, brief, full)");
         if (s.Grow is not null && s.Prune is null) throw new InvalidSpecException("--grow needs --prune (a grow step puts back the weights a prune step removed)");
         if (s.PruneInterval < 0) throw new InvalidSpecException($"--prune-interval must be at least 0 batches, got {s.PruneInterval}");
+        if (!(s.LearningRate > 0 && double.IsFinite(s.LearningRate))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--learning-rate must be a positive number, got {s.LearningRate}"));
+        if (!(s.Clip >= 0 && double.IsFinite(s.Clip))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--clip must be a number of at least 0 (0: no clipping), got {s.Clip}"));
+        if (!(s.GradientStep >= 0 && s.GradientStep <= 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--gradient-step must be in (0, 1] (0: no gradient check), got {s.GradientStep}"));
+        SpecParser.Weights(s.GrowWeights);   // refused now even without --prune, not after the data loaded
         if (s.Threads is int threads) Parallelism.Threads = threads;
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);

@@ -117,6 +117,13 @@ namespace Nerva.Cli
                     if (settings.Debug) error.WriteLine(e);
                     return 1;
                 }
+                catch (Exception e)
+                {
+                    // anything else is a defect of ours, still one line (the stack trace with --debug)
+                    error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message.Split('\n', 2)[0].Trim()} (rerun with --debug for details)");
+                    if (settings.Debug) error.WriteLine(e);
+                    return 2;
+                }
             });
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)

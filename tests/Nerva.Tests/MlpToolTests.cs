@@ -214,6 +214,16 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5;0"], "a layer needs a density above 0" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--overall-density", "0.5"], "give --densities or --overall-density, not both" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--overall-density", "1.5"], "--overall-density must be in (0, 1], got 1.5" },
+        // numbers the equations cannot use (issue 13)
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate", "-1"], "--learning-rate must be a positive number, got -1" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate-scheduler", "Constant(lr=-1)"], "Constant: 'lr' must be positive, got -1" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate-scheduler", "TimeBased(decay=-1e308)"], "TimeBased: 'decay' must be at least 0, got -1E+308" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate-scheduler", "StepBased(drop_rate=-1, change_rate=2)"], "StepBased: 'drop_rate' must be positive, got -1" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate-scheduler", "MultiStepLR(milestones=2, gamma=0)"], "MultiStepLR: 'gamma' must be positive, got 0" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--clip", "nan"], "--clip must be a number of at least 0" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--gradient-step", "Infinity"], "--gradient-step must be in (0, 1]" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--gradient-step", "1e308"], "--gradient-step must be in (0, 1]" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--grow-weights", "Bogus"], "Bogus" },
     };
 
     [Theory]

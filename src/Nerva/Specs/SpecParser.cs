@@ -80,23 +80,27 @@ public static class SpecParser
         }
     }
 
-    /// <summary>A scheduler; a missing lr takes <paramref name="learningRate"/> (the --learning-rate value).</summary>
+    /// <summary>
+    /// A scheduler; a missing lr takes <paramref name="learningRate"/> (the --learning-rate value). Every parameter is checked
+    /// where its equation needs it: lr, drop_rate, change_rate of StepBased and gamma positive; decay and Exponential's
+    /// change_rate at least 0.
+    /// </summary>
     public static ILearningRateScheduler Scheduler(string text, double learningRate)
     {
         var call = FunctionCall.Parse(text);
+        double Positive(string key, double? fallback = null) => Checked(call, key, call.Number(fallback, key), v => v > 0, "positive");
+        double NonNegative(string key) => Checked(call, key, call.Number(null, key), v => v >= 0, "at least 0");
         switch (call.Name)
         {
             case "Constant":
                 call.Allow("lr");
-                return new ConstantScheduler(call.Number(learningRate, "lr"));
+                return new ConstantScheduler(Positive("lr", learningRate));
             case "TimeBased":
                 call.Allow("lr", "decay");
-                return new TimeBasedScheduler(call.Number(learningRate, "lr"), call.Number(null, "decay"));
+                return new TimeBasedScheduler(Positive("lr", learningRate), NonNegative("decay"));
             case "StepBased":
                 call.Allow("lr", "drop_rate", "change_rate");
-                double changeRate = call.Number(null, "change_rate");
-                if (changeRate <= 0) throw new InvalidSpecException($"StepBased: change_rate must be positive, got {changeRate}");
-                return new StepBasedScheduler(call.Number(learningRate, "lr"), call.Number(null, "drop_rate"), changeRate);
+                return new StepBasedScheduler(Positive("lr", learningRate), Positive("drop_rate"), Positive("change_rate"));
             case "MultiStepLR" or "MultistepLR":
                 call.Allow("lr", "milestones", "gamma");
                 string milestones = call.Value("milestones") ?? throw new InvalidSpecException($"{call.Name}: missing argument 'milestones' (write milestones=50|75)");
@@ -104,7 +108,7 @@ public static class SpecParser
                     ? v : throw new InvalidSpecException($"{call.Name}: milestone '{m}' is not a positive integer (separate milestones with '|')")).ToArray();
                 try
                 {
-                    return new MultiStepScheduler(call.Number(learningRate, "lr"), values, call.Number(null, "gamma"));
+                    return new MultiStepScheduler(Positive("lr", learningRate), values, Positive("gamma"));
                 }
                 catch (ArgumentException e)
                 {
@@ -112,11 +116,14 @@ public static class SpecParser
                 }
             case "Exponential":
                 call.Allow("lr", "change_rate");
-                return new ExponentialScheduler(call.Number(learningRate, "lr"), call.Number(null, "change_rate"));
+                return new ExponentialScheduler(Positive("lr", learningRate), NonNegative("change_rate"));
             default:
                 throw new InvalidSpecException($"unknown learning rate scheduler '{text}' (valid: {string.Join(", ", SchedulerNames)})");
         }
     }
+
+    private static double Checked(FunctionCall call, string key, double value, Func<double, bool> valid, string expected)
+        => valid(value) ? value : throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"{call.Name}: '{key}' must be {expected}, got {value}"));
 
     public static WeightInitializer Weights(string text)
     {

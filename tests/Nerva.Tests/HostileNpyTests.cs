@@ -147,6 +147,29 @@ public sealed class HostileNpyTests
         }
     }
 
+    [Fact]
+    public void A_flipped_byte_is_caught_by_the_members_CRC()
+    {
+        // a stored (uncompressed) member, so that the flipped byte still parses: only the checksum can tell
+        string path = Path.Combine(Path.GetTempPath(), $"nerva-crc-{Environment.ProcessId}.npz");
+        try
+        {
+            var member = Floats(16);
+            using (var archive = ZipFile.Open(path, ZipArchiveMode.Create))
+            using (var entry = archive.CreateEntry("W1.npy", CompressionLevel.NoCompression).Open()) entry.Write(member);
+            Assert.Equal(16, Npz.Read(path)["W1"].Count);   // intact, it reads
+            var bytes = File.ReadAllBytes(path);
+            int data = bytes.AsSpan().IndexOf(member.AsSpan(0, 64)) + member.Length - 8;   // a byte of the last float
+            bytes[data] ^= 0x40;
+            File.WriteAllBytes(path, bytes);
+            Assert.Contains("'W1' is corrupt: its CRC-32 is", Refused(() => Npz.Read(path)).Error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private sealed class NonSeekable(byte[] bytes) : Stream
     {
         private readonly MemoryStream _inner = new(bytes);

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace Nerva.Data;
 
@@ -13,13 +14,19 @@ public static class Npz
         {
             using var archive = ZipFile.OpenRead(path);
             var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
+            var rest = new byte[4096];
             foreach (var entry in archive.Entries)
             {
                 string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
                 if (result.ContainsKey(key)) throw new DataFormatException($"{path}: the archive holds '{Printable(key)}' twice");
                 if (entry.IsEncrypted) throw new DataFormatException($"{path}: '{Printable(key)}' is encrypted (NumPy archives are not)");
-                using var stream = entry.Open();
+                using var stream = new Checksummed(entry.Open());
                 result[key] = NpyArray.Read(stream, $"{path}: {Printable(key)}", entry.Length);
+                // the member's CRC-32 over all its bytes (a few trailing ones allowed, as NumPy ignores them)
+                for (int n = 0, trailing = 0; (n = stream.Read(rest)) > 0;)
+                    if ((trailing += n) > 1 << 16) throw new DataFormatException($"{path}: '{Printable(key)}' has more data after its array than an .npy member may");
+                if (stream.Crc32 != entry.Crc32)
+                    throw new DataFormatException($"{path}: '{Printable(key)}' is corrupt: its CRC-32 is {stream.Crc32:X8}, the archive says {entry.Crc32:X8}");
             }
             return result;
         }
@@ -60,5 +67,38 @@ public static class Npz
     {
         if (arrays.TryGetValue(key, out var array)) return array;
         throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(Printable))})");
+    }
+
+    /// <summary>A read-only stream that computes the CRC-32 (zip's checksum) of everything read through it.</summary>
+    private sealed class Checksummed(Stream inner) : Stream
+    {
+        private readonly Crc32 _crc = new();
+
+        public uint Crc32 => _crc.GetCurrentHashAsUInt32();
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            _crc.Append(buffer[..n]);
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -26,6 +26,9 @@ internal static class MlpTool
         if (!(s.Clip >= 0 && double.IsFinite(s.Clip))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--clip must be a number of at least 0 (0: no clipping), got {s.Clip}"));
         if (!(s.GradientStep >= 0 && s.GradientStep <= 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--gradient-step must be in (0, 1] (0: no gradient check), got {s.GradientStep}"));
         SpecParser.Weights(s.GrowWeights);   // refused now even without --prune, not after the data loaded
+        // the output paths before the data load and the training, so that a typo does not cost a run
+        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset })
+            if (target is not null) AtomicFile.CheckWritable(target);
         if (s.Threads is int threads) Parallelism.Threads = threads;
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);

@@ -238,6 +238,19 @@ public sealed partial class MlpToolTests : IDisposable
     }
 
     [Fact]
+    public void Output_paths_are_checked_before_the_data_is_loaded()
+    {
+        // the missing dataset would be the second error: the unwritable output comes first, before any loading
+        var (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--save-weights", "/nonexistent/dir/w.npz");
+        Assert.Equal(1, code);
+        Assert.Contains("cannot write /nonexistent/dir/w.npz: the directory /nonexistent/dir does not exist", error);
+        (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--save-initial-weights", _directory);
+        Assert.Equal(1, code);
+        Assert.Contains("is a directory", error);
+        Assert.Empty(Directory.GetFiles(_directory));   // the probe left nothing behind
+    }
+
+    [Fact]
     public void Missing_data_and_truncated_weights_are_named()
     {
         var (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2");

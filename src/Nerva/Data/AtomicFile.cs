@@ -8,14 +8,11 @@ namespace Nerva.Data;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>Writes the file at <paramref name="path"/> with what <paramref name="write"/> puts in the stream, completely or not at all.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
-        if (string.IsNullOrWhiteSpace(path)) throw new IOException("cannot write to an empty path");
-        string full = Target(path);
-        if (Directory.Exists(full)) throw new IOException($"cannot write {path}: it is a directory");
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        if (!Directory.Exists(directory)) throw new IOException($"cannot write {path}: the directory {directory} does not exist");
+        var (full, directory) = Destination(path);
         string prefix = $".{Path.GetFileName(full)}.";
         RemoveStale(directory, prefix);
         string temporary = Path.Combine(directory, $"{prefix}{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -41,6 +38,39 @@ public static class AtomicFile
         {
             if (File.Exists(temporary)) File.Delete(temporary);
         }
+    }
+
+    /// <summary>
+    /// Checks, before any long work, that <paramref name="path"/> could be written: not empty, not a directory, in a
+    /// directory that exists and where a file can be created (one is created and deleted). Writes nothing else.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        var (full, directory) = Destination(path);
+        string probe = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write {path}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message.Replace(probe, full, StringComparison.Ordinal))}", e);
+        }
+        finally
+        {
+            if (File.Exists(probe)) File.Delete(probe);
+        }
+    }
+
+    /// <summary>The file to write (a symbolic link's final target) and its directory, or one line saying why there is none.</summary>
+    private static (string Full, string Directory) Destination(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new IOException("cannot write to an empty path");
+        string full = Target(path);
+        if (Directory.Exists(full)) throw new IOException($"cannot write {path}: it is a directory");
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(directory)) throw new IOException($"cannot write {path}: the directory {directory} does not exist");
+        return (full, directory);
     }
 
     /// <summary>The full path to write: a symbolic link's final target, else the path itself.</summary>

@@ -148,6 +148,43 @@ public sealed class HostileNpyTests
     }
 
     [Fact]
+    public void A_member_nobody_asked_for_is_never_decompressed()
+    {
+        // a dataset with a 64 MB member of zeros beside it (a few tens of KB compressed)
+        string path = Path.Combine(Path.GetTempPath(), $"nerva-bomb-{Environment.ProcessId}.npz");
+        try
+        {
+            using (var archive = ZipFile.Open(path, ZipArchiveMode.Create))
+            {
+                foreach (var (name, bytes) in new[]
+                {
+                    ("Xtrain.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }", 8)),
+                    ("Ttrain.npy", Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 16)),
+                    ("Xtest.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", 4)),
+                    ("Ttest.npy", Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", 8)),
+                })
+                {
+                    using var entry = archive.CreateEntry(name).Open();
+                    entry.Write(bytes);
+                }
+                using var junk = archive.CreateEntry("junk.npy", CompressionLevel.SmallestSize).Open();
+                junk.Write(Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (16777216,), }", 0));
+                var zeros = new byte[1 << 20];
+                for (int i = 0; i < 64; i++) junk.Write(zeros);
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var data = Dataset.Load(path);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(2, data.Xtrain.Rows);
+            Assert.True(allocated < 16 << 20, $"allocated {allocated >> 20} MB");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_flipped_byte_is_caught_by_the_members_CRC()
     {
         // a stored (uncompressed) member, so that the flipped byte still parses: only the checksum can tell

@@ -118,7 +118,7 @@ public sealed class Dataset
     /// <summary>Loads an .npz dataset with keys Xtrain, Ttrain, Xtest, Ttest (labels as integers, or one-hot rows).</summary>
     public static Dataset Load(string path)
     {
-        var arrays = Npz.Read(path);
+        var arrays = Npz.Read(path, new HashSet<string>(["Xtrain", "Ttrain", "Xtest", "Ttest"]));
         var Xtrain = arrays.Get("Xtrain", path).ToMatrix<float>();
         var Xtest = arrays.Get("Xtest", path).ToMatrix<float>();
         var train = arrays.Get("Ttrain", path);

@@ -32,7 +32,7 @@ public static class ImageDatasets
     /// <summary>Reads <c>mnist.npz</c> with keys x_train, y_train, x_test, y_test (images are flattened).</summary>
     public static Dataset LoadMnistNpz(string path)
     {
-        var arrays = Npz.Read(path);
+        var arrays = Npz.Read(path, new HashSet<string>(["x_train", "y_train", "x_test", "y_test"]));
         var Xtrain = Scale(arrays.Get("x_train", path).ToMatrix<float>());
         var Xtest = Scale(arrays.Get("x_test", path).ToMatrix<float>());
         return Dataset.FromLabels(Xtrain, arrays.Get("y_train", path).ToInt64(), Xtest, arrays.Get("y_test", path).ToInt64(), classes: 10);

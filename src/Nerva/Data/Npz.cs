@@ -6,8 +6,12 @@ namespace Nerva.Data;
 /// <summary>NumPy <c>.npz</c> archives: a zip of <c>.npy</c> arrays, one per key.</summary>
 public static class Npz
 {
-    /// <summary>Reads every array of the archive, by key (the entry name without ".npy").</summary>
-    public static Dictionary<string, NpyArray> Read(string path)
+    /// <summary>
+    /// Reads the arrays of the archive by key (the entry name without ".npy"): all of them, or only those in
+    /// <paramref name="wanted"/> (a member nobody asked for is never decompressed, however large it claims to be).
+    /// Every member read is checked against its CRC-32; duplicated names are refused.
+    /// </summary>
+    public static Dictionary<string, NpyArray> Read(string path, IReadOnlySet<string>? wanted = null)
     {
         if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found");
         try
@@ -15,10 +19,12 @@ public static class Npz
             using var archive = ZipFile.OpenRead(path);
             var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
             var rest = new byte[4096];
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in archive.Entries)
             {
                 string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
-                if (result.ContainsKey(key)) throw new DataFormatException($"{path}: the archive holds '{Printable(key)}' twice");
+                if (!names.Add(key)) throw new DataFormatException($"{path}: the archive holds '{Printable(key)}' twice");
+                if (wanted is not null && !wanted.Contains(key)) continue;
                 if (entry.IsEncrypted) throw new DataFormatException($"{path}: '{Printable(key)}' is encrypted (NumPy archives are not)");
                 using var stream = new Checksummed(entry.Open());
                 result[key] = NpyArray.Read(stream, $"{path}: {Printable(key)}", entry.Length);

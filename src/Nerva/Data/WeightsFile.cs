@@ -46,7 +46,14 @@ public static class WeightsFile
     public static void Load(MultilayerPerceptron<float> mlp, string path)
     {
         ArgumentNullException.ThrowIfNull(mlp);
-        var arrays = Npz.Read(path);
+        // only the arrays this network can take: a W as dense or CSR arrays, every vector
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, linear, _, _) in Arrays(mlp))
+        {
+            wanted.Add(key);
+            if (linear is not null) wanted.UnionWith(SparseSuffixes.Select(suffix => key + suffix));
+        }
+        var arrays = Npz.Read(path, wanted);
         foreach (var (key, linear, vector, optional) in Arrays(mlp))
         {
             if (vector is not null)

@@ -13,9 +13,8 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(write);
         var (full, directory) = Destination(path);
-        string prefix = $".{Path.GetFileName(full)}.";
-        RemoveStale(directory, prefix);
-        string temporary = Path.Combine(directory, $"{prefix}{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        RemoveStale(directory, Prefix(full));
+        string temporary = Temporary(directory, full);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -47,7 +46,7 @@ public static class AtomicFile
     public static void CheckWritable(string path)
     {
         var (full, directory) = Destination(path);
-        string probe = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string probe = Temporary(directory, full);
         try
         {
             using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
@@ -72,6 +71,11 @@ public static class AtomicFile
         if (!Directory.Exists(directory)) throw new IOException($"cannot write {path}: the directory {directory} does not exist");
         return (full, directory);
     }
+
+    /// <summary>A fresh temporary beside <paramref name="full"/>: <c>.name.&lt;pid&gt;.&lt;guid&gt;.tmp</c>, the form <see cref="RemoveStale"/> recognises.</summary>
+    private static string Temporary(string directory, string full) => Path.Combine(directory, $"{Prefix(full)}{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    private static string Prefix(string full) => $".{Path.GetFileName(full)}.";
 
     /// <summary>The full path to write: a symbolic link's final target, else the path itself.</summary>
     private static string Target(string path)

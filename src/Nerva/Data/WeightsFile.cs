@@ -98,10 +98,7 @@ public static class WeightsFile
                 layer.LoadWeights(rowStart, columns, values);
                 return;
             }
-            var W = CsrMatrix<float>.FromCsr(layer.OutputSize, layer.InputSize, rowStart, columns, values);
-            var dense = new Matrix<float>(W.Rows, W.Cols);
-            for (int e = 0; e < W.NonZeroCount; e++) dense[W.EntryRows[e], W.Columns[e]] = W.Values[0, e];
-            layer.LoadWeights(dense);
+            layer.LoadWeights(CsrMatrix<float>.FromCsr(layer.OutputSize, layer.InputSize, rowStart, columns, values).ToDense());
         }
         catch (ArgumentException e)
         {

@@ -14,6 +14,9 @@ internal static class MlpTool
 {
     public static readonly string[] DatasetNames = ["fashion-mnist"];
 
+    /// <summary>The most samples --generate-dataset draws (two features each: 800 MB of training inputs).</summary>
+    private const int MaxDatasetSize = 100_000_000;
+
     public static double Run(MlpSettings s, TextWriter output)
     {
         if (s.Epochs < 0) throw new InvalidSpecException($"--epochs must be at least 0, got {s.Epochs}");
@@ -21,6 +24,7 @@ internal static class MlpTool
         if (s.Threads is < 1) throw new InvalidSpecException($"--threads must be at least 1, got {s.Threads}");
         if (s.Timer is not ("disabled" or "brief" or "full")) throw new InvalidSpecException($"--timer '{s.Timer}' (valid: disabled, brief, full)");
         if (s.Grow is not null && s.Prune is null) throw new InvalidSpecException("--grow needs --prune (a grow step puts back the weights a prune step removed)");
+        if (s.DatasetSize is < 1 or > MaxDatasetSize) throw new InvalidSpecException($"--dataset-size must be in 1..{MaxDatasetSize}, got {s.DatasetSize}");
         if (s.PruneInterval < 0) throw new InvalidSpecException($"--prune-interval must be at least 0 batches, got {s.PruneInterval}");
         if (!(s.LearningRate > 0 && double.IsFinite(s.LearningRate))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--learning-rate must be a positive number, got {s.LearningRate}"));
         if (!(s.Clip >= 0 && double.IsFinite(s.Clip))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--clip must be a number of at least 0 (0: no clipping), got {s.Clip}"));

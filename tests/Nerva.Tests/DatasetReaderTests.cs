@@ -225,4 +225,83 @@ public sealed class DatasetReaderTests : IDisposable
         Assert.False(File.Exists(stale));
         Assert.Equal("link.bin,target.bin", string.Join(",", Directory.GetFiles(_directory).Select(Path.GetFileName).Order()));
     }
+
+    [Fact]
+    public async Task Special_files_are_refused_as_data_and_as_write_targets()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // a FIFO would block the reader forever (opening it waits for a writer), /dev/null would be replaced by a file
+        string fifo = Path.Combine(_directory, "data.npz");
+        System.Diagnostics.Process.Start("mkfifo", fifo)!.WaitForExit();
+        var read = Task.Run(() => Assert.Throws<DataFormatException>(() => Dataset.Load(fifo)).Message);
+        Assert.Equal($"{fifo}: is a FIFO (named pipe), expected a regular file (an .npz archive)", await read.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("is a character device, not a regular file", Assert.Throws<IOException>(() => AtomicFile.CheckWritable("/dev/null")).Message);
+        Assert.Contains("is a FIFO (named pipe), not a regular file", Assert.Throws<IOException>(() => AtomicFile.Write(fifo, _ => { })).Message);
+        // a directory where a file should be is named as one, not "file not found"
+        Assert.Equal($"{_directory}: is a directory, expected a regular file (an .npz archive)", Assert.Throws<DataFormatException>(() => Npz.Read(_directory)).Message);
+        Directory.CreateDirectory(Path.Combine(_directory, "train-labels-idx1-ubyte"));
+        Assert.Contains("train-labels-idx1-ubyte: is a directory, expected a regular file (an idx file)", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+    }
+
+    [Fact]
+    public void A_gzip_file_is_read_to_its_end_so_that_its_checksum_is_verified()
+    {
+        WriteIdxSet(gzip: true);
+        string path = Path.Combine(_directory, "t10k-labels-idx1-ubyte.gz");
+        var bytes = File.ReadAllBytes(path);
+        bytes[^6] ^= 1;   // the CRC-32 in the gzip trailer (the last 8 bytes: CRC-32, size)
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message;
+        Assert.Equal($"{path}: corrupt gzip data (a damaged stream or a wrong CRC-32; 'gzip -t' tells more)", error);
+        // more data than the header declares is refused past 64 KB, not decompressed without end
+        Write("t10k-labels-idx1-ubyte", [.. Idx(0x801, [2], [1, 2]), .. new byte[1 << 20]], gzip: true);
+        Assert.Contains("more data than its header declares", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+    }
+
+    [Fact]
+    public void A_cifar_file_of_the_wrong_size_is_named_before_it_is_read()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_directory, "cifar-10-batches-bin")).FullName;
+        string path = Path.Combine(folder, "data_batch_1.bin");
+        using (var file = File.Create(path)) file.SetLength(3L << 30);   // 3 GB, sparse on disk: more than one array may hold
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DataFormatException>(() => ImageDatasets.LoadCifar10(_directory)).Message;
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.Equal($"{path}: expected 30730000 bytes (10000 records of 3073), found 3221225472", error);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Float_targets_of_one_column_are_targets_and_integer_ones_are_labels(bool vector)
+    {
+        // (N,) or (N, 1) floats: one column of targets for a one-output network; the same shape in int64: class labels
+        string path = Path.Combine(_directory, "d.npz");
+        int[] shape(int n) => vector ? [n] : [n, 1];
+        var X = NpyArray.FromFloats([0, 1, 2, 3, 4, 5], 3, 2);
+        Npz.Write(path, [new("Xtrain", X), new("Ttrain", NpyArray.FromFloats([0, 1, 0.25f], shape(3))), new("Xtest", X), new("Ttest", NpyArray.FromFloats([1, 1, 0], shape(3)))]);
+        var data = Dataset.Load(path);
+        Assert.Equal(1, data.Classes);
+        Assert.Equal([0f, 1, 0.25f], data.Ttrain.AsSpan().ToArray());
+        // saved and loaded back as they were (not as labels of a one-hot matrix)
+        data.Save(path);
+        Assert.Equal([0f, 1, 0.25f], Dataset.Load(path).Ttrain.AsSpan().ToArray());
+        Npz.Write(path, [new("Xtrain", X), new("Ttrain", NpyArray.FromInt64([0, 2, 1], shape(3))), new("Xtest", X), new("Ttest", NpyArray.FromInt64([1, 1, 0], shape(3)))]);
+        data = Dataset.Load(path);
+        Assert.Equal(3, data.Classes);
+        Assert.Equal([0L, 2, 1], Dataset.Labels(data.Ttrain));
+        // NaN in the targets is refused as in the inputs
+        Npz.Write(path, [new("Xtrain", X), new("Ttrain", NpyArray.FromFloats([0, float.NaN, 1], shape(3))), new("Xtest", X), new("Ttest", NpyArray.FromFloats([1, 1, 0], shape(3)))]);
+        Assert.Equal("Ttrain contains NaN at row 1, column 0", Assert.Throws<DataFormatException>(() => Dataset.Load(path)).Message);
+    }
+
+    [Fact]
+    public void One_output_accuracy_compares_the_sides_of_one_half()
+    {
+        Assert.True(Dataset.SameClass([0.7f], [1f]));
+        Assert.True(Dataset.SameClass([0.2f], [0f]));
+        Assert.False(Dataset.SameClass([0.49f], [1f]));
+        Assert.False(Dataset.SameClass([0.5f], [0f]));
+        Assert.True(Dataset.SameClass([0.1f, 0.7f, 0.2f], [0f, 1f, 0f]));
+    }
 }

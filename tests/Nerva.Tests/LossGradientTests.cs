@@ -75,6 +75,18 @@ public sealed class LossGradientTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Binary_cross_entropy_of_a_saturated_sigmoid_has_a_finite_gradient()
+    {
+        // a float32 sigmoid of 20 is exactly 1: at the target the gradient is −1/Y = −1 (or 1/(1 − Y) = 1), not 0/0
+        var Y = Matrix<float>.FromRows([1f, 0f, 0.25f]);
+        var T = Matrix<float>.FromRows([1f, 0f, 1f]);
+        var DY = new Matrix<float>(0, 0);
+        new BinaryCrossEntropyLoss().Gradient(Y, T, DY);
+        Assert.Equal([-1f, 1f, -4f], DY.AsSpan().ToArray());
+        Assert.Equal(-Math.Log(0.25), new BinaryCrossEntropyLoss().Value(Y, T), 6);
+    }
+
+    [Fact]
     public void One_hot_softmax_cross_entropy_gradient_is_softmax_minus_T()
     {
         var rng = new Rng(4);

@@ -224,13 +224,15 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--gradient-step", "Infinity"], "--gradient-step must be in (0, 1]" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--gradient-step", "1e308"], "--gradient-step must be in (0, 1]" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--grow-weights", "Bogus"], "Bogus" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--dataset-size", "0"], "--dataset-size must be in 1..100000000, got 0" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--dataset-size", "2147483647"], "--dataset-size must be in 1..100000000, got 2147483647" },
     };
 
     [Theory]
     [MemberData(nameof(BadInputs))]
     public void Bad_input_gives_one_line_naming_the_problem(string[] args, string expected)
     {
-        var (code, _, error) = Run(["--generate-dataset", "checkerboard", "--dataset-size", "100", "--seed", "1", "--batch-size", "10", .. args, .. args.Contains("--epochs") ? Array.Empty<string>() : ["--epochs", "2"]]);
+        var (code, _, error) = Run(["--generate-dataset", "checkerboard", "--seed", "1", "--batch-size", "10", .. args, .. args.Contains("--dataset-size") ? Array.Empty<string>() : ["--dataset-size", "100"], .. args.Contains("--epochs") ? Array.Empty<string>() : ["--epochs", "2"]]);
         Assert.Equal(1, code);
         Assert.StartsWith("error: ", error);
         Assert.Contains(expected, error);
@@ -386,6 +388,29 @@ public sealed partial class MlpToolTests : IDisposable
             copy[at] = value;
             return NpyArray.FromInt32(copy, copy.Length);
         }
+    }
+
+    [Fact]
+    public void Float_targets_of_one_column_train_a_one_output_network()
+    {
+        // a binary problem (is x₀ > x₁?) for one sigmoid output and binary cross-entropy (seed 003), targets saved as (N, 1) floats
+        var data = GeneratedDatasets.Generate("checkerboard", 2000, new Rng(3));
+        var column = (Matrix<float> X) => NpyArray.FromFloats([.. Enumerable.Range(0, X.Rows).Select(i => X[i, 0] > X[i, 1] ? 1f : 0f)], X.Rows, 1);
+        string path = Path.Combine(_directory, "binary.npz");
+        Npz.Write(path,
+        [
+            new("Xtrain", NpyArray.FromFloats(data.Xtrain.AsSpan().ToArray(), data.Xtrain.Rows, 2)), new("Ttrain", column(data.Xtrain)),
+            new("Xtest", NpyArray.FromFloats(data.Xtest.AsSpan().ToArray(), data.Xtest.Rows, 2)), new("Ttest", column(data.Xtest)),
+        ]);
+        var (code, output, error) = Run("--load-dataset", path, "--layers", "ReLU;ReLU;Sigmoid", "--layer-sizes", "2;64;64;1", "--layer-weights", "He",
+            "--optimizers", "Momentum(0.9)", "--learning-rate", "0.05", "--loss", "BinaryCrossEntropy", "--batch-size", "32", "--seed", "7", "--threads", "1", "--epochs", "10");
+        Assert.True(code == 0, error);
+        var accuracies = AccuracyLine().Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(accuracies[^1] > 0.95, output);   // a coin is right half the time, and so is every output on one side of 0.5
+        // the same file with a two-output network: one line that says what the rule is
+        (code, _, error) = Run("--load-dataset", path, "--layers", "ReLU;Linear", "--layer-sizes", "2;8;2", "--epochs", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("the targets are one column (float targets of a one-output network) but the network's last layer gives 2 outputs: store class labels as integers", error);
     }
 
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]

@@ -2,7 +2,7 @@ namespace Nerva.Data;
 
 /// <summary>
 /// Writes a file completely or not at all: to a temporary file beside it, then a rename. A symbolic link is written
-/// through to the file it names (as NumPy does), an existing file keeps its permissions, a directory is refused, and
+/// through to the file it names (as NumPy does), an existing file keeps its permissions, a directory, FIFO or device is refused, and
 /// every failure names the user's path, never the temporary one. Temporaries that a killed earlier write of the same
 /// target left behind are removed first.
 /// </summary>
@@ -40,7 +40,7 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// Checks, before any long work, that <paramref name="path"/> could be written: not empty, not a directory, in a
+    /// Checks, before any long work, that <paramref name="path"/> could be written: not empty, a regular file if it exists, in a
     /// directory that exists and where a file can be created (one is created and deleted). Writes nothing else.
     /// </summary>
     public static void CheckWritable(string path)
@@ -66,7 +66,7 @@ public static class AtomicFile
     {
         if (string.IsNullOrWhiteSpace(path)) throw new IOException("cannot write to an empty path");
         string full = Target(path);
-        if (Directory.Exists(full)) throw new IOException($"cannot write {path}: it is a directory");
+        if (FileKind.NonRegular(full) is string kind) throw new IOException($"cannot write {path}: it is {kind}, not a regular file");
         string directory = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(directory)) throw new IOException($"cannot write {path}: the directory {directory} does not exist");
         return (full, directory);

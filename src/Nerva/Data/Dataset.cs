@@ -3,8 +3,8 @@ using System.Numerics;
 namespace Nerva.Data;
 
 /// <summary>
-/// A classification dataset in row layout: inputs X (one example per row) and one-hot targets T, for
-/// training and testing.
+/// A dataset in row layout: inputs X (one example per row) and targets T (one-hot rows for classification, or one
+/// column for a one-output network), for training and testing.
 /// </summary>
 public sealed class Dataset
 {
@@ -17,6 +17,8 @@ public sealed class Dataset
         if (Xtrain.Rows == 0) throw new DataFormatException("the training set is empty");
         CheckFinite(Xtrain, "Xtrain");
         CheckFinite(Xtest, "Xtest");
+        CheckFinite(Ttrain, "Ttrain");
+        CheckFinite(Ttest, "Ttest");
         this.Xtrain = Xtrain;
         this.Ttrain = Ttrain;
         this.Xtest = Xtest;
@@ -106,16 +108,25 @@ public sealed class Dataset
             }
     }
 
-    /// <summary>Saves as .npz with keys Xtrain, Ttrain, Xtest, Ttest (labels as int64), the original's layout.</summary>
+    /// <summary>
+    /// Saves as .npz with keys Xtrain, Ttrain, Xtest, Ttest, the original's layout: one-hot targets as int64 labels,
+    /// any other targets (one column, soft or multi-label rows) as float32 matrices, so that <see cref="Load"/> reads back
+    /// what was saved.
+    /// </summary>
     public void Save(string path) => Npz.Write(path,
     [
         new("Xtrain", NpyArray.FromFloats(Xtrain.AsSpan().ToArray(), Xtrain.Rows, Xtrain.Cols)),
-        new("Ttrain", NpyArray.FromInt64(Labels(Ttrain), Ttrain.Rows)),
+        new("Ttrain", TargetArray(Ttrain)),
         new("Xtest", NpyArray.FromFloats(Xtest.AsSpan().ToArray(), Xtest.Rows, Xtest.Cols)),
-        new("Ttest", NpyArray.FromInt64(Labels(Ttest), Ttest.Rows)),
+        new("Ttest", TargetArray(Ttest)),
     ]);
 
-    /// <summary>Loads an .npz dataset with keys Xtrain, Ttrain, Xtest, Ttest (labels as integers, or one-hot rows).</summary>
+    /// <summary>
+    /// Loads an .npz dataset with keys Xtrain, Ttrain, Xtest, Ttest. The targets are read by this rule:
+    /// integers of shape (N,) or (N, 1) are class labels (one-hot encoded); an array of shape (N, K) with K &gt; 1 is the
+    /// target matrix as it is (one-hot rows, or any other); floats of shape (N,) or (N, 1) are one column of targets, for
+    /// a network with one output (binary cross-entropy with 0/1 targets, or squared-error regression).
+    /// </summary>
     public static Dataset Load(string path)
     {
         var arrays = Npz.Read(path, new HashSet<string>(["Xtrain", "Ttrain", "Xtest", "Ttest"]));
@@ -123,8 +134,38 @@ public sealed class Dataset
         var Xtest = arrays.Get("Xtest", path).ToMatrix<float>();
         var train = arrays.Get("Ttrain", path);
         var test = arrays.Get("Ttest", path);
-        if (train.Shape.Length == 2 && train.Shape[1] > 1) return new Dataset(Xtrain, train.ToMatrix<float>(), Xtest, test.ToMatrix<float>());
-        return FromLabels(Xtrain, train.ToInt64(), Xtest, test.ToInt64());
+        if (IsLabels(train) && IsLabels(test)) return FromLabels(Xtrain, train.ToInt64(), Xtest, test.ToInt64());
+        return new Dataset(Xtrain, train.ToMatrix<float>(), Xtest, test.ToMatrix<float>());
+    }
+
+    /// <summary>
+    /// Whether output row y and target row t name the same class: the same first maximum, or, for one column (a
+    /// one-output network), the same side of 0.5 (a sigmoid output against 0/1 targets).
+    /// </summary>
+    public static bool SameClass(ReadOnlySpan<float> y, ReadOnlySpan<float> t) =>
+        t.Length == 1 ? (y[0] >= 0.5f) == (t[0] >= 0.5f) : ArgMax(y) == ArgMax(t);
+
+    /// <summary>Integers of shape (N,) or (N, 1): class labels.</summary>
+    private static bool IsLabels(NpyArray T) => T.Kind is 'i' or 'u' or 'b' && (T.Shape.Length == 1 || (T.Shape.Length == 2 && T.Shape[1] == 1));
+
+    private static NpyArray TargetArray(Matrix<float> T) =>
+        IsOneHot(T) ? NpyArray.FromInt64(Labels(T), T.Rows) : NpyArray.FromFloats(T.AsSpan().ToArray(), T.Rows, T.Cols);
+
+    /// <summary>At least two columns, and every row a single 1 among 0s.</summary>
+    private static bool IsOneHot(Matrix<float> T)
+    {
+        if (T.Cols < 2) return false;
+        for (int i = 0; i < T.Rows; i++)
+        {
+            int ones = 0;
+            foreach (float t in T.Row(i))
+            {
+                if (t == 1) ones++;
+                else if (t != 0) return false;
+            }
+            if (ones != 1) return false;
+        }
+        return true;
     }
 
     private static void CheckFinite(Matrix<float> X, string name)

@@ -63,9 +63,12 @@ public static class ImageDatasets
 
     private static (Matrix<float> X, long[] Labels) ReadCifarBatch(string path, int records)
     {
-        if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found (expected the CIFAR-10 binary version)");
+        FileKind.CheckInput(path, " (the CIFAR-10 binary version)");
+        // the size before the bytes are read: a 3 GB file is refused by its length, not by a failed read
+        long length = new FileInfo(path).Length;
+        if (length != records * 3073L) throw new DataFormatException($"{path}: expected {records * 3073} bytes ({records} records of 3073), found {length}");
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length != records * 3073) throw new DataFormatException($"{path}: expected {records * 3073} bytes ({records} records of 3073), found {bytes.Length}");
+        if (bytes.Length != records * 3073) throw new DataFormatException($"{path}: expected {records * 3073} bytes ({records} records of 3073), found {bytes.Length} (the file changed while it was read)");
         var X = new Matrix<float>(records, 3072);
         var labels = new long[records];
         for (int i = 0; i < records; i++)
@@ -84,7 +87,11 @@ public static class ImageDatasets
         foreach (string candidate in new[] { name, name + ".gz", name.Replace("-idx", ".idx", StringComparison.Ordinal), name.Replace("-idx", ".idx", StringComparison.Ordinal) + ".gz" })
         {
             string path = Path.Combine(directory, candidate);
-            if (File.Exists(path)) return path;
+            if (File.Exists(path) || FileKind.NonRegular(path) is not null)
+            {
+                FileKind.CheckInput(path, " (an idx file)");
+                return path;
+            }
         }
         throw new DataFormatException($"{directory}: {name} (or {name}.gz) not found");
     }
@@ -128,11 +135,16 @@ public static class ImageDatasets
             var data = StreamReading.ReadUpTo(stream, (int)needed, out got);
             if (got < needed)
                 throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {got + header.Length}");
+            // a .gz to its end, so that its CRC-32 is checked, but no further than 64 KB past what the header declared
+            if (stream != file)
+                for (int n, trailing = 0; (n = stream.Read(header)) > 0;)
+                    if ((trailing += n) > 1 << 16) throw new DataFormatException($"{path}: more data than its header declares ({sizes[0]} items of {size} bytes)");
             return new Idx(sizes[0], (int)size, data);
         }
         catch (InvalidDataException e)
         {
-            throw new DataFormatException($"{path}: corrupt gzip data ({e.Message})", e);
+            // .NET gives one message ("unsupported compression method") for a damaged stream and a bad checksum alike
+            throw new DataFormatException($"{path}: corrupt gzip data (a damaged stream or a wrong CRC-32; 'gzip -t' tells more)", e);
         }
         catch (EndOfStreamException e)
         {

@@ -13,7 +13,7 @@ public static class Npz
     /// </summary>
     public static Dictionary<string, NpyArray> Read(string path, IReadOnlySet<string>? wanted = null)
     {
-        if (!File.Exists(path)) throw new DataFormatException($"{path}: file not found");
+        FileKind.CheckInput(path, " (an .npz archive)");
         try
         {
             using var archive = ZipFile.OpenRead(path);

@@ -23,7 +23,10 @@ public sealed class BinaryCrossEntropyLoss : ILossFunction
         var y = Y.AsSpan();
         var t = targets.AsSpan();
         var dy = DY.AsSpan();
-        for (int k = 0; k < dy.Length; k++) dy[k] = (y[k] - t[k]) / (y[k] * (T.One - y[k]));
+        // (Y − T)/(Y ⊙ (1 − Y)) as −T/Y + (1 − T)/(1 − Y), each term dropped where its factor is 0 (as in the value): a
+        // float32 sigmoid rounds to exactly 1 or 0, and there the quotient is 0/0 although the gradient is −1 or 1
+        for (int k = 0; k < dy.Length; k++)
+            dy[k] = (t[k] == T.Zero ? T.Zero : -t[k] / y[k]) + (t[k] == T.One ? T.Zero : (T.One - t[k]) / (T.One - y[k]));
     }
 
     public override string ToString() => "BinaryCrossEntropyLoss()";

@@ -158,7 +158,7 @@ public sealed class StochasticGradientDescent(
             mlp.Feedforward(_X, _Y);
             sum += loss.Value(_Y, _T);
             for (int i = 0; i < n; i++)
-                if (Dataset.ArgMax<float>(_Y.Row(i)) == Dataset.ArgMax<float>(_T.Row(i))) correct++;
+                if (Dataset.SameClass(_Y.Row(i), _T.Row(i))) correct++;
         }
         return (sum / X.Rows, correct / (double)X.Rows);
     }
@@ -167,6 +167,8 @@ public sealed class StochasticGradientDescent(
     {
         if (data.Features != mlp.InputSize)
             throw new ArgumentException($"the inputs have {data.Features} features but the network's first layer takes {mlp.InputSize}");
+        if (data.Classes == 1 && mlp.OutputSize != 1)
+            throw new ArgumentException($"the targets are one column (float targets of a one-output network) but the network's last layer gives {mlp.OutputSize} outputs: store class labels as integers");
         if (data.Classes != mlp.OutputSize)
             throw new ArgumentException($"the targets have {data.Classes} classes but the network's last layer gives {mlp.OutputSize} outputs");
     }

@@ -38,14 +38,14 @@ internal static class MlpTool
         var rng = new Rng(seed);
 
         long loading = System.Diagnostics.Stopwatch.GetTimestamp();
-        var data = LoadData(s, rng, output);
+        var data = From(SourceOption(s), () => LoadData(s, rng, output));
         double loadSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(loading).TotalSeconds;
         if (s.Normalize) data.Normalize();
         if (s.SaveDataset is not null) data.Save(s.SaveDataset);
 
         var mlp = BuildNetwork(s, rng);
         var sparseTraining = SparseTraining(s, mlp);
-        if (s.LoadWeights is not null) WeightsFile.Load(mlp, s.LoadWeights);
+        if (s.LoadWeights is not null) From("--load-weights", () => WeightsFile.Load(mlp, s.LoadWeights));
         if (s.SaveInitialWeights is not null) WeightsFile.Save(mlp, s.SaveInitialWeights);
         var loss = SpecParser.Loss(s.Loss);
         ILearningRateScheduler scheduler = s.LearningRateScheduler is null
@@ -80,13 +80,37 @@ internal static class MlpTool
         if (s.Preprocessed is not null)
             sgd.EpochStarting += epoch =>
             {
-                if (epoch > 0) sgd.Data = Preprocessed(s, epoch);
+                if (epoch > 0) sgd.Data = From("--preprocessed", () => Preprocessed(s, epoch));
             };
         var (accuracy, _) = sgd.Train(data);
         if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
         if (s.Info) PrintInfo(data, mlp, "after training", output);
         return accuracy;
     }
+
+    /// <summary>What <paramref name="load"/> returns; a file's problem is named with the option that brought the file.</summary>
+    private static T From<T>(string option, Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (DataFormatException e)
+        {
+            throw new DataFormatException($"{option}: {e.Message}", e);
+        }
+    }
+
+    private static void From(string option, Action load) => From(option, () =>
+    {
+        load();
+        return true;
+    });
+
+    /// <summary>The option that names the data source (the first given, as <see cref="LoadData"/> takes it).</summary>
+    private static string SourceOption(MlpSettings s) =>
+        s.Cifar10 is not null ? "--cifar10" : s.Mnist is not null ? "--mnist" : s.Idx is not null ? "--idx" : s.GenerateDataset is not null ? "--generate-dataset"
+        : s.Preprocessed is not null ? "--preprocessed" : s.LoadDataset is not null ? "--load-dataset" : "--dataset";
 
     private static Dataset LoadData(MlpSettings s, Rng rng, TextWriter output)
     {

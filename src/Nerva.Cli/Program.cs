@@ -117,6 +117,13 @@ namespace Nerva.Cli
                     if (settings.Debug) error.WriteLine(e);
                     return 1;
                 }
+                catch (OutOfMemoryException e)
+                {
+                    // a dataset or network larger than this process may hold (a container's limit, DOTNET_GCHeapHardLimit)
+                    error.WriteLine($"error: out of memory: the data or the network needs more than the {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MB this process may use");
+                    if (settings.Debug) error.WriteLine(e);
+                    return 1;
+                }
                 catch (Exception e)
                 {
                     // anything else is a defect of ours, still one line (the stack trace with --debug)

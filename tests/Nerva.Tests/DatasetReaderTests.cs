@@ -62,6 +62,8 @@ public sealed class DatasetReaderTests : IDisposable
         WriteIdxSet(gzip: true, magic: 0x801);
         Assert.Contains("wrong magic number 0x00000801, expected 0x00000803", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
         WriteIdxSet(gzip: true, trainImages: 30);
+        Assert.Contains("30 training images but 3 labels", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
+        Write("train-labels-idx1-ubyte", Idx(0x801, [30], new byte[30]), gzip: true);
         Assert.Contains("truncated: 30 items of 4 bytes", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
         WriteIdxSet(gzip: true, label: 10);
         Assert.Contains("label 10 at index 1 is out of range: valid labels are 0..9", Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message);
@@ -91,6 +93,8 @@ public sealed class DatasetReaderTests : IDisposable
             WriteIdxSet(gzip);
             var bytes = Convert.FromHexString(header.Replace(" ", "", StringComparison.Ordinal));
             Write("train-images-idx3-ubyte", bytes, gzip);
+            int count = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
+            Write("train-labels-idx1-ubyte", Idx(0x801, [count], new byte[count]), gzip);   // as many labels, so that the images' own header is what fails
             long before = GC.GetAllocatedBytesForCurrentThread();
             var error = Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory));
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

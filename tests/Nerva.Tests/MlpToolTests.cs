@@ -200,7 +200,7 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "3;4;2"], "the inputs have 2 features but the network's first layer takes 3" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;5"], "the targets have 2 classes but the network's last layer gives 5 outputs" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--save-weights", "/nonexistent/dir/w.npz", "--epochs", "1"], "/nonexistent/dir" },
-        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-weights", "/nonexistent/w.npz"], "/nonexistent/w.npz: file not found" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-weights", "/nonexistent/w.npz"], "error: --load-weights: /nonexistent/w.npz: file not found (an .npz archive)" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--timer", "sometimes"], "--timer 'sometimes' (valid: disabled, brief, full)" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate", "1e30", "--loss", "SquaredError"], "in epoch 1, batch " },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--epochs", "1", "--epochs", "2"], "'--epochs' expects a single argument" },

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Compression;
 
 namespace Nerva.Data;
@@ -19,11 +20,11 @@ public static class ImageDatasets
         var trainLabels = ReadIdx(Find(directory, "train-labels-idx1-ubyte"), 1);
         var testLabels = ReadIdx(Find(directory, "t10k-labels-idx1-ubyte"), 1);
         string trainPath = Find(directory, "train-images-idx3-ubyte"), testPath = Find(directory, "t10k-images-idx3-ubyte");
-        // Both image files at once; WhenAll waits for both before reporting a failure, so no read outlives the call.
-        var images = Task.WhenAll(Task.Run(() => ReadIdx(trainPath, 3)), Task.Run(() => ReadIdx(testPath, 3))).GetAwaiter().GetResult();
-        // the counts before the pixels are converted (4 bytes of float per byte of the file)
-        if (images[0].Count != trainLabels.Count) throw new DataFormatException($"{directory}: {images[0].Count} training images but {trainLabels.Count} labels");
-        if (images[1].Count != testLabels.Count) throw new DataFormatException($"{directory}: {images[1].Count} test images but {testLabels.Count} labels");
+        // Both image files at once; WhenAll waits for both before reporting a failure, so no read outlives the call. The
+        // image counts are checked against the label counts from the headers, before any pixel is read.
+        var images = Task.WhenAll(
+            Task.Run(() => ReadIdx(trainPath, 3, (trainLabels.Count, $"{directory}: {{0}} training images but {trainLabels.Count} labels"))),
+            Task.Run(() => ReadIdx(testPath, 3, (testLabels.Count, $"{directory}: {{0}} test images but {testLabels.Count} labels")))).GetAwaiter().GetResult();
         var Xtrain = Pixels(images[0]);
         var Xtest = Pixels(images[1]);
         return Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10);
@@ -100,9 +101,10 @@ public static class ImageDatasets
 
     /// <summary>
     /// Reads an idx file of unsigned bytes with the given number of dimensions, decompressing straight into
-    /// an array of the size the header announces (no intermediate buffers to grow and copy).
+    /// an array of the size the header announces (no intermediate buffers to grow and copy). With
+    /// <paramref name="counted"/>, the item count must equal the labels' (else its message, with {0} for the count).
     /// </summary>
-    private static Idx ReadIdx(string path, int dimensions)
+    private static Idx ReadIdx(string path, int dimensions, (int Count, string Message)? counted = null)
     {
         try
         {
@@ -132,6 +134,8 @@ public static class ImageDatasets
             // a raw file must hold them; a .gz is read only as far as it really decompresses
             if (stream == file && needed > file.Length - header.Length)
                 throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {file.Length}");
+            // the count against the labels' before a byte of data is read (or decompressed)
+            if (counted is { } labels && sizes[0] != labels.Count) throw new DataFormatException(string.Format(CultureInfo.InvariantCulture, labels.Message, sizes[0]));
             var data = StreamReading.ReadUpTo(stream, (int)needed, out got);
             if (got < needed)
                 throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {got + header.Length}");

@@ -10,7 +10,8 @@ namespace Nerva.Kernels;
 /// in a training step the next product follows within microseconds, and only then sleep.
 /// <para>
 /// The iterations are claimed from one 64-bit word, generation·2³² + next index, by compare-and-swap, so a
-/// worker that arrives late can never claim an iteration of a later loop with a stale index. The caller
+/// worker that arrives late can never claim an iteration of a later loop with a stale index; a finished loop
+/// sets its index word to int.MaxValue before the next loop's fields change, so no claim can pass between them. The caller
 /// claims iterations too and returns when all of them have finished; the first exception is rethrown.
 /// </para>
 /// </summary>
@@ -57,6 +58,11 @@ internal static class WorkerPool
             }
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
+            // Close the loop before the next one changes _count and _body: a worker that read this generation's state
+            // with every iteration claimed, and then the next loop's larger _count, would otherwise pass the bound check
+            // and claim index `count` by compare-and-swap before the next loop is published, running an iteration of
+            // the next loop's body twice and counting it in the next loop's _done (seen in CI: 1 in ~10⁴ loops).
+            Interlocked.Exchange(ref _state, generation << 32 | int.MaxValue);
             holder.Value = default;
             _body = null;
             if (_error is not null) ExceptionDispatchInfo.Throw(_error);

@@ -30,6 +30,12 @@ public sealed class Dataset
     public Matrix<float> Xtest { get; }
     public Matrix<float> Ttest { get; }
 
+    /// <summary>
+    /// What was done to the raw inputs to give X (pixel scaling by the image readers, standardisation by
+    /// <see cref="Normalize"/>): a <see cref="Model"/> trained on this set does the same to the rows it is given.
+    /// </summary>
+    public InputPreprocessing Preprocessing { get; set; } = InputPreprocessing.None;
+
     public int Features => Xtrain.Cols;
 
     public int Classes => Ttrain.Cols;
@@ -82,8 +88,29 @@ public sealed class Dataset
         return best;
     }
 
-    /// <summary>Standardises every feature to mean 0 and variance 1 with the training set's statistics.</summary>
-    public void Normalize()
+    /// <summary>
+    /// Standardises every feature to mean 0 and variance 1 with the training set's statistics, and records them in
+    /// <see cref="Preprocessing"/>.
+    /// </summary>
+    public void Normalize() => Standardize(Statistics());
+
+    /// <summary>Standardises every feature with given statistics (a model's), and records them in <see cref="Preprocessing"/>.</summary>
+    public void Standardize(InputPreprocessing statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        if (statistics.Mean is not { } mean || statistics.Scale is not { } scale) return;
+        if (mean.Length != Features) throw new DataFormatException($"the statistics are for {mean.Length} features, the data has {Features}");
+        foreach (var X in new[] { Xtrain, Xtest })
+            for (int i = 0; i < X.Rows; i++)
+            {
+                var row = X.Row(i);
+                for (int j = 0; j < Features; j++) row[j] = (float)((row[j] - mean[j]) * scale[j]);
+            }
+        Preprocessing = Preprocessing.Standardized(mean, scale);
+    }
+
+    /// <summary>The training set's mean and 1/σ per feature (1 where σ = 0), accumulated in double.</summary>
+    private InputPreprocessing Statistics()
     {
         // Mean and variance per feature, accumulated in double without copying the set.
         var mean = new double[Features];
@@ -100,12 +127,7 @@ public sealed class Dataset
             for (int j = 0; j < Features; j++) variance[j] += (row[j] - mean[j]) * (row[j] - mean[j]);
         }
         var scale = variance.Select(v => v == 0 ? 1.0 : 1 / Math.Sqrt(v / Xtrain.Rows)).ToArray();
-        foreach (var X in new[] { Xtrain, Xtest })
-            for (int i = 0; i < X.Rows; i++)
-            {
-                var row = X.Row(i);
-                for (int j = 0; j < Features; j++) row[j] = (float)((row[j] - mean[j]) * scale[j]);
-            }
+        return Preprocessing.Standardized(mean, scale);
     }
 
     /// <summary>

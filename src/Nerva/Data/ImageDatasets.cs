@@ -27,7 +27,7 @@ public static class ImageDatasets
             Task.Run(() => ReadIdx(testPath, 3, (testLabels.Count, $"{directory}: {{0}} test images but {testLabels.Count} labels")))).GetAwaiter().GetResult();
         var Xtrain = Pixels(images[0]);
         var Xtest = Pixels(images[1]);
-        return Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10);
+        return AsPixels(Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10));
     }
 
     /// <summary>Reads <c>mnist.npz</c> with keys x_train, y_train, x_test, y_test (images are flattened).</summary>
@@ -36,7 +36,7 @@ public static class ImageDatasets
         var arrays = Npz.Read(path, new HashSet<string>(["x_train", "y_train", "x_test", "y_test"]));
         var Xtrain = Scale(arrays.Get("x_train", path).ToMatrix<float>());
         var Xtest = Scale(arrays.Get("x_test", path).ToMatrix<float>());
-        return Dataset.FromLabels(Xtrain, arrays.Get("y_train", path).ToInt64(), Xtest, arrays.Get("y_test", path).ToInt64(), classes: 10);
+        return AsPixels(Dataset.FromLabels(Xtrain, arrays.Get("y_train", path).ToInt64(), Xtest, arrays.Get("y_test", path).ToInt64(), classes: 10));
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ public static class ImageDatasets
             train[b].X.AsSpan().CopyTo(Xtrain.AsSpan()[(b * records * 3072)..]);
             train[b].Labels.CopyTo(labels, b * records);
         }
-        return Dataset.FromLabels(Xtrain, labels, test.X, test.Labels, classes: 10);
+        return AsPixels(Dataset.FromLabels(Xtrain, labels, test.X, test.Labels, classes: 10));
     }
 
     private static (Matrix<float> X, long[] Labels) ReadCifarBatch(string path, int records)
@@ -169,6 +169,13 @@ public static class ImageDatasets
         return X;
     }
 
+    /// <summary>Records the pixel scaling in the dataset, for a model trained on it.</summary>
+    private static Dataset AsPixels(Dataset data)
+    {
+        data.Preprocessing = new InputPreprocessing(scalePixels: true);
+        return data;
+    }
+
     private static long[] Labels(Idx labels) => [.. labels.Data.Select(b => (long)b)];
 
     private static Matrix<float> Scale(Matrix<float> X)
@@ -179,5 +186,5 @@ public static class ImageDatasets
     }
 
     /// <summary>A pixel v ∈ 0..255 as 2(v/255 − 0.5) ∈ [−1, 1].</summary>
-    private static float ToUnit(float v) => 2 * (v / 255f - 0.5f);
+    internal static float ToUnit(float v) => 2 * (v / 255f - 0.5f);
 }

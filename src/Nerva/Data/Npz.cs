@@ -61,18 +61,18 @@ public static class Npz
         });
     }
 
-    /// <summary>A name from a file as it may appear in a one-line message: control characters as '?', at most 80 characters.</summary>
-    internal static string Printable(string name)
+    /// <summary>A name from a file as it may appear in a one-line message: control characters as '?', at most <paramref name="length"/> characters.</summary>
+    internal static string Printable(string name, int length = 80)
     {
         var text = new string([.. name.Select(c => char.IsControl(c) ? '?' : c)]);
-        return text.Length <= 80 ? text : text[..77] + "...";
+        return text.Length <= length ? text : text[..(length - 3)] + "...";
     }
 
     /// <summary>The array under <paramref name="key"/>, or an error that lists the keys there are.</summary>
     public static NpyArray Get(this Dictionary<string, NpyArray> arrays, string key, string path)
     {
         if (arrays.TryGetValue(key, out var array)) return array;
-        throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(Printable))})");
+        throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(name => Printable(name)))})");
     }
 
     /// <summary>A read-only stream that computes the CRC-32 (zip's checksum) of everything read through it.</summary>

@@ -23,7 +23,10 @@ public static class WeightsFile
     private static readonly string[] SparseSuffixes = ["_data", "_indices", "_indptr", "_shape"];
 
     /// <summary>Writes the network's weights (atomically).</summary>
-    public static void Save(MultilayerPerceptron<float> mlp, string path)
+    public static void Save(MultilayerPerceptron<float> mlp, string path) => Npz.Write(path, ToArrays(mlp));
+
+    /// <summary>The network's weights as the file's arrays, by name.</summary>
+    internal static List<KeyValuePair<string, NpyArray>> ToArrays(MultilayerPerceptron<float> mlp)
     {
         ArgumentNullException.ThrowIfNull(mlp);
         var arrays = new List<KeyValuePair<string, NpyArray>>();
@@ -39,21 +42,32 @@ public static class WeightsFile
             }
             else arrays.Add(new(key, NpyArray.FromFloats(linear.W.AsSpan().ToArray(), linear.OutputSize, linear.InputSize)));
         }
-        Npz.Write(path, arrays);
+        return arrays;
     }
 
-    /// <summary>Loads weights into a network of the same architecture; every mismatch is one <see cref="DataFormatException"/> naming it.</summary>
+    /// <summary>
+    /// Loads weights into a network of the same architecture; every mismatch is one <see cref="DataFormatException"/>
+    /// naming it. A model file (<see cref="Model.Save"/>) also names its layers: weights of another architecture (ReLU
+    /// weights into a Sigmoid network, say) are refused even where the shapes agree.
+    /// </summary>
     public static void Load(MultilayerPerceptron<float> mlp, string path)
     {
         ArgumentNullException.ThrowIfNull(mlp);
-        // only the arrays this network can take: a W as dense or CSR arrays, every vector
-        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        // only the arrays this network can take: a W as dense or CSR arrays, every vector; and a model's description
+        var wanted = new HashSet<string>(StringComparer.Ordinal) { ModelFile.DescriptionKey };
         foreach (var (key, linear, _, _) in Arrays(mlp))
         {
             wanted.Add(key);
             if (linear is not null) wanted.UnionWith(SparseSuffixes.Select(suffix => key + suffix));
         }
         var arrays = Npz.Read(path, wanted);
+        if (arrays.TryGetValue(ModelFile.DescriptionKey, out var description)) ModelFile.CheckArchitecture(mlp, description, path);
+        Load(mlp, arrays, path);
+    }
+
+    /// <summary>Loads the weights from arrays already read from <paramref name="path"/>.</summary>
+    internal static void Load(MultilayerPerceptron<float> mlp, Dictionary<string, NpyArray> arrays, string path)
+    {
         foreach (var (key, linear, vector, optional) in Arrays(mlp))
         {
             if (vector is not null)
@@ -128,7 +142,7 @@ public static class WeightsFile
     }
 
     private static DataFormatException Missing(Dictionary<string, NpyArray> arrays, string key, string path)
-        => new($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(Npz.Printable))})");
+        => new($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(name => Npz.Printable(name)))})");
 
     /// <summary>
     /// Every array of the file in order: a linear layer's W (Linear set; saved dense or sparse) or a row vector

@@ -280,6 +280,14 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>The activation's text in the original's format; "NoActivation()" for a linear layer.</summary>
     protected virtual string ActivationText => "NoActivation()";
 
+    /// <summary>The layer in the <c>--layers</c> grammar: "Linear", "ReLU", "LeakyReLU(0.1)", "Softmax", …</summary>
+    internal string LayerSpec => ActivationText switch
+    {
+        "NoActivation()" => "Linear",
+        var text when text.EndsWith("()", StringComparison.Ordinal) => text[..^2],
+        var text => text,
+    };
+
     public override string ToString()
     {
         string dropout = DropoutRate > 0 ? string.Create(CultureInfo.InvariantCulture, $", dropout={DropoutRate}") : "";

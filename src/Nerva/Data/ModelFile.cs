@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Nerva.Layers;
+using Nerva.Optimizers;
+using Nerva.Specs;
+
+namespace Nerva.Data;
+
+/// <summary>
+/// The model file: an .npz with the weights file's arrays under their names (W1, b1, …, so that the original's tools and
+/// NumPy read them as before), plus <c>model</c>, the architecture as UTF-8 JSON (layers in the <c>--layers</c> grammar,
+/// sizes, dropout rates, densities, optimizers, pixel scaling), and for standardised inputs <c>input_mean</c> and
+/// <c>input_scale</c> (float64). The JSON is stored as a uint8 array so that every member stays an .npy that
+/// <c>np.load</c> takes (<c>json.loads(bytes(np.load(f)['model']))</c> reads it). A sparse layer's support is its CSR
+/// arrays; batch normalization's running statistics are arrays too.
+/// </summary>
+/// <remarks>
+/// Loading trusts nothing in the file: every member is read only as far as it really holds data, the description is
+/// parsed and checked (at most 1 MB, known layers, sizes that the weight arrays confirm) before any layer is allocated,
+/// so a description that claims a huge layer without the arrays to fill it is refused with one line.
+/// </remarks>
+internal static class ModelFile
+{
+    /// <summary>The member that holds the description.</summary>
+    public const string DescriptionKey = "model";
+
+    private const string FormatName = "Nerva.NET model";
+    private const int FormatVersion = 1;
+    private const int MaxDescriptionBytes = 1 << 20;
+
+    /// <summary>The architecture as the file's JSON holds it.</summary>
+    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels);
+
+    public static void Save(Model model, string path)
+    {
+        var mlp = model.Network;
+        var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
+        var description = new Description(FormatName, FormatVersion, LayerSpecs(mlp), [linear[0].InputSize, .. linear.Select(l => l.OutputSize)],
+            [.. linear.Select(l => l.DropoutRate)], [.. linear.Select(l => l.Density)], [.. mlp.Layers.Select(l => OptimizerText(l.Optimizer))], model.Preprocessing.ScalePixels);
+        var json = JsonSerializer.SerializeToUtf8Bytes(description, ModelJsonContext.Default.Description);
+        var arrays = WeightsFile.ToArrays(mlp);
+        arrays.Add(new(DescriptionKey, NpyArray.FromBytes(json, json.Length)));
+        if (model.Preprocessing is { Mean: { } mean, Scale: { } scale })
+        {
+            arrays.Add(new("input_mean", NpyArray.FromDoubles(mean, mean.Length)));
+            arrays.Add(new("input_scale", NpyArray.FromDoubles(scale, scale.Length)));
+        }
+        Npz.Write(path, arrays);
+    }
+
+    public static Model Load(string path)
+    {
+        var arrays = Npz.Read(path);
+        if (!arrays.TryGetValue(DescriptionKey, out var json))
+            throw new DataFormatException($"{path}: not a model file (no '{DescriptionKey}' member): for a weights file, build the network and load it with --load-weights (WeightsFile.Load)");
+        var d = Parse(json, path);
+        string[] layers = d.Layers!, optimizers = d.Optimizers!;
+        int[] sizes = d.Sizes!;
+        double[] dropouts = d.Dropouts!, described = d.Densities!;
+        int linearCount = NetworkBuilder.LinearLayerCount(layers);
+        if (sizes.Length != linearCount + 1 || dropouts.Length != linearCount || described.Length != linearCount || optimizers.Length != layers.Length)
+            throw Invalid(path, $"{layers.Length} layers ({linearCount} linear) need {linearCount + 1} sizes, {linearCount} dropout rates and densities and {layers.Length} optimizers; it has {sizes.Length}, {dropouts.Length}, {described.Length}, {optimizers.Length}");
+        // every linear layer's size confirmed by its weight arrays before anything is allocated for it
+        var densities = new double[linearCount];
+        for (int k = 0; k < linearCount; k++)
+        {
+            int D = sizes[k], K = sizes[k + 1];
+            if (D < 1 || K < 1) throw Invalid(path, $"layer sizes must be at least 1, got {string.Join(", ", sizes)}");
+            densities[k] = Density(arrays, $"W{k + 1}", K, D, described[k], path);
+        }
+        MultilayerPerceptron<float> mlp;
+        try
+        {
+            mlp = NetworkBuilder.Build(layers, sizes, dropouts, [WeightInitializer.Zero], [.. optimizers.Select(SpecParser.Optimizer)], new Rng(0), densities);
+        }
+        catch (Exception e) when (e is InvalidSpecException or ArgumentException)
+        {
+            throw Invalid(path, e.Message);
+        }
+        WeightsFile.Load(mlp, arrays, path);
+        return new Model(mlp, Preprocessing(arrays, d, path));
+    }
+
+    /// <summary>Refuses weights of another architecture than <paramref name="mlp"/>'s: other layer kinds or activation parameters, other sizes.</summary>
+    public static void CheckArchitecture(MultilayerPerceptron<float> mlp, NpyArray json, string path)
+    {
+        var d = Parse(json, path);
+        var layers = LayerSpecs(mlp);
+        var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
+        int[] sizes = [linear[0].InputSize, .. linear.Select(l => l.OutputSize)];
+        // SReLU's parameters are trained (the file's srelu<k> holds them): only its name must agree
+        static string Kind(string spec) => spec.StartsWith("SReLU", StringComparison.Ordinal) ? "SReLU" : spec;
+        if (!d.Layers!.Select(Kind).SequenceEqual(layers.Select(Kind)) || !d.Sizes!.SequenceEqual(sizes))
+            throw new DataFormatException($"{path}: the file's model is {string.Join(';', d.Layers!.Select(name => Npz.Printable(name)))} with sizes {string.Join(';', d.Sizes!)}, this network is {string.Join(';', layers)} with sizes {string.Join(';', sizes)}");
+    }
+
+    /// <summary>Every layer in the <c>--layers</c> grammar: "ReLU", "LeakyReLU(0.1)", "Linear", "BatchNormalization", …</summary>
+    public static string[] LayerSpecs(MultilayerPerceptron<float> mlp) => [.. mlp.Layers.Select(layer => layer switch
+    {
+        BatchNormalizationLayer<float> => "BatchNormalization",
+        LinearLayer<float> linear => linear.LayerSpec,
+        _ => throw new NotSupportedException($"a model file cannot describe a {layer.GetType().Name}"),
+    })];
+
+    /// <summary>An optimizer in the <c>--optimizers</c> grammar, with every digit of its parameters (ToString rounds μ to 5 places).</summary>
+    private static string OptimizerText(OptimizerSpec optimizer) => optimizer switch
+    {
+        Momentum m => string.Create(CultureInfo.InvariantCulture, $"Momentum({m.Mu:R})"),
+        Nesterov n => string.Create(CultureInfo.InvariantCulture, $"Nesterov({n.Mu:R})"),
+        Adam a => string.Create(CultureInfo.InvariantCulture, $"Adam(beta1={a.Beta1:R}, beta2={a.Beta2:R}, epsilon={a.Epsilon:R})"),
+        _ => optimizer.ToString() ?? "",
+    };
+
+    /// <summary>The density to build layer W&lt;k&gt; with, after checking that its arrays hold a K×D matrix: 1 for a dense W, nnz/(K·D) for CSR arrays.</summary>
+    private static double Density(Dictionary<string, NpyArray> arrays, string key, int K, int D, double described, string path)
+    {
+        if (arrays.TryGetValue(key, out var dense))
+        {
+            if (!dense.Shape.SequenceEqual([K, D])) throw Invalid(path, $"'{key}' has shape ({string.Join(", ", dense.Shape)}), the description says ({K}, {D})");
+            return 1;
+        }
+        if (!arrays.TryGetValue(key + "_data", out var data) || !arrays.TryGetValue(key + "_indptr", out var indptr) || !arrays.TryGetValue(key + "_shape", out var shape))
+            throw Invalid(path, $"no weights for layer {key[1..]} ('{key}', or '{key}_data', '{key}_indices', '{key}_indptr', '{key}_shape')");
+        if (shape.Count != 2 || shape.Kind is not ('i' or 'u') || !shape.ToInt64().SequenceEqual([K, (long)D]) || indptr.Count != K + 1L)
+            throw Invalid(path, $"the CSR arrays of '{key}' are not those of a {K}×{D} matrix");
+        if (!(described > 0 && described <= 1)) throw Invalid(path, $"the density of layer {key[1..]} must be in (0, 1], got {described}");
+        if (described == 1) return 1;
+        // the density the file's support really has: the random support the builder draws is replaced at once
+        return Math.Clamp(Math.Max(data.Count, 1) / ((double)K * D), double.Epsilon, Math.BitDecrement(1.0));
+    }
+
+    private static InputPreprocessing Preprocessing(Dictionary<string, NpyArray> arrays, Description d, string path)
+    {
+        bool hasMean = arrays.TryGetValue("input_mean", out var mean), hasScale = arrays.TryGetValue("input_scale", out var scale);
+        if (!hasMean && !hasScale) return new InputPreprocessing(d.ScalePixels);
+        if (!hasMean || !hasScale) throw Invalid(path, "give both 'input_mean' and 'input_scale', or neither");
+        foreach (var (array, key) in new[] { (mean!, "input_mean"), (scale!, "input_scale") })
+            if (array.Shape.Length != 1 || array.Shape[0] != d.Sizes![0])
+                throw Invalid(path, $"'{key}' has shape ({string.Join(", ", array.Shape)}), the network has {d.Sizes![0]} inputs");
+        try
+        {
+            return new InputPreprocessing(d.ScalePixels, mean!.ToDoubles(), scale!.ToDoubles());
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(path, e.Message);
+        }
+    }
+
+    private static Description Parse(NpyArray json, string path)
+    {
+        if (json.Kind != 'u' || json.ItemSize != 1 || json.Shape.Length != 1 || json.Count > MaxDescriptionBytes)
+            throw new DataFormatException($"{path}: '{DescriptionKey}' must be UTF-8 JSON as a 1-D uint8 array of at most {MaxDescriptionBytes} bytes, it is {json.Descr} of shape ({string.Join(", ", json.Shape)})");
+        Description? d;
+        try
+        {
+            d = JsonSerializer.Deserialize(json.Data, ModelJsonContext.Default.Description);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(path, $"not valid JSON ({e.Message.Split('\n', 2)[0].Trim()})");
+        }
+        if (d is null || d.Format != FormatName) throw Invalid(path, $"'format' must be \"{FormatName}\"");
+        if (d.Version != FormatVersion) throw Invalid(path, $"version {d.Version} is not supported (this library reads version {FormatVersion})");
+        if (d.Layers is not { Length: > 0 } || d.Sizes is null || d.Dropouts is null || d.Densities is null || d.Optimizers is null)
+            throw Invalid(path, "it needs 'layers', 'sizes', 'dropouts', 'densities' and 'optimizers'");
+        if (d.Layers.Any(l => l is null) || d.Optimizers.Any(o => o is null)) throw Invalid(path, "a layer or optimizer is null");
+        return d;
+    }
+
+    private static DataFormatException Invalid(string path, string problem) => new($"{path}: invalid model description: {Npz.Printable(problem, 300)}");
+}
+
+/// <summary>The model description's JSON, generated at compile time (no reflection, trimming-safe).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(ModelFile.Description))]
+internal sealed partial class ModelJsonContext : JsonSerializerContext;

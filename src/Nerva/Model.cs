@@ -1,0 +1,251 @@
+using System.Globalization;
+using Nerva.Data;
+using Nerva.Layers;
+using Nerva.Schedulers;
+using Nerva.Sparse;
+using Nerva.Specs;
+using Nerva.Training;
+
+namespace Nerva;
+
+/// <summary>
+/// A network with what it takes to use it: the architecture, the weights and the input preprocessing, saved to and
+/// loaded from one file (<see cref="Save"/>, <see cref="Load"/>), built from the <c>mlp</c> tool's grammar
+/// (<see cref="Create"/>), and asked for predictions on raw inputs.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Inputs are raw.</b> <see cref="Predict(ReadOnlySpan{float})"/> and the other Predict methods take rows as they come
+/// (image pixels in 0..255 when the model was trained on an image dataset) and apply <see cref="Preprocessing"/> first,
+/// as the exported ONNX graph does. <see cref="Evaluate(Dataset)"/> takes a dataset whose rows are already prepared.
+/// </para>
+/// <para>
+/// <b>Inference</b> always runs in evaluation mode (no dropout; batch normalization with its running statistics), whatever
+/// mode training left the network in, and may be called from several threads at once: the calls share the network's
+/// buffers, so they take turns (each uses every core for its products). Do not train and predict at the same time.
+/// A row's outputs are the same in every call with the same batch size, but may differ in the last bits between a
+/// single row and the same row inside a batch: the products of one row take another kernel, which sums in another order.
+/// </para>
+/// </remarks>
+public sealed class Model
+{
+    /// <summary>Rows fed through the network at once: bounds the intermediate matrices of a large batch.</summary>
+    private const int Chunk = 1024;
+
+    private readonly object _gate = new();
+    private readonly Matrix<float> _X = new(0, 0), _Y = new(0, 0);
+
+    /// <summary>A model of <paramref name="network"/> whose raw inputs are prepared by <paramref name="preprocessing"/> (default: none).</summary>
+    public Model(MultilayerPerceptron<float> network, InputPreprocessing? preprocessing = null)
+    {
+        Network = network ?? throw new ArgumentNullException(nameof(network));
+        Preprocessing = preprocessing ?? InputPreprocessing.None;
+        if (Preprocessing.Mean is { } mean && mean.Length != network.InputSize)
+            throw new ArgumentException($"the preprocessing has statistics for {mean.Length} features, the network takes {network.InputSize}", nameof(preprocessing));
+    }
+
+    /// <summary>The network: its layers, weights and optimizers.</summary>
+    public MultilayerPerceptron<float> Network { get; }
+
+    /// <summary>What is done to a raw input row before the network sees it; <see cref="Train"/> takes it from the dataset.</summary>
+    public InputPreprocessing Preprocessing { get; private set; }
+
+    /// <summary>The number of input features.</summary>
+    public int InputSize => Network.InputSize;
+
+    /// <summary>The number of outputs (classes).</summary>
+    public int OutputSize => Network.OutputSize;
+
+    /// <summary>
+    /// A network from the <c>mlp</c> tool's grammar: <paramref name="sizes"/> such as "784-256-128-10" (also ';' or ','),
+    /// hidden layers with <paramref name="activation"/> and the last with <paramref name="output"/> (or every layer given
+    /// in <paramref name="layers"/>, e.g. "ReLU;BatchNormalization;ReLU;Linear"), weights drawn by <paramref name="weights"/>
+    /// (Xavier, He, …), every layer optimized by <paramref name="optimizer"/> (GradientDescent, Momentum(0.9),
+    /// Nesterov(0.9), Adam). A <paramref name="density"/> below 1 makes the layers sparse, spread by the Erdős–Rényi rule;
+    /// <paramref name="dropout"/> applies to the hidden layers. Every name is checked: a bad one is an
+    /// <see cref="InvalidSpecException"/> that lists the valid choices.
+    /// </summary>
+    public static Model Create(string sizes, string activation = "ReLU", string output = "Linear", string weights = "Xavier",
+        string optimizer = "GradientDescent", double density = 1, double dropout = 0, ulong seed = 1, string? layers = null)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        var parts = sizes.Split(['-', ';', ','], StringSplitOptions.TrimEntries);
+        var size = new int[parts.Length];
+        if (parts.Length < 2 || !parts.Select((part, i) => int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out size[i]) && size[i] >= 1).All(ok => ok))
+            throw new InvalidSpecException($"sizes '{sizes}': give the input size and every layer's size as positive integers, e.g. \"784-256-10\"");
+        string[] specs = layers is not null ? SpecParser.List(layers) : [.. Enumerable.Repeat(activation, size.Length - 2), output];
+        int linear = NetworkBuilder.LinearLayerCount(specs);
+        if (!(density > 0 && density <= 1)) throw new InvalidSpecException($"density must be in (0, 1], got {density}");
+        if (!(dropout >= 0 && dropout < 1)) throw new InvalidSpecException($"dropout must be in [0, 1), got {dropout}");
+        if (size.Length != linear + 1) throw new InvalidSpecException($"{linear} linear layers need {linear + 1} sizes, got {size.Length} ('{sizes}')");
+        double[] densities = density < 1 ? ErdosRenyi.Densities(density, size) : [1];
+        double[] dropouts = [.. Enumerable.Range(0, linear).Select(k => k < linear - 1 ? dropout : 0)];
+        var network = NetworkBuilder.Build(specs, size, dropouts, [SpecParser.Weights(weights)], [SpecParser.Optimizer(optimizer)], new Rng(seed), densities);
+        return new Model(network);
+    }
+
+    /// <summary>
+    /// Trains on <paramref name="data"/> with mini-batch SGD at a constant learning rate (the <c>mlp</c> tool's defaults
+    /// otherwise; <see cref="StochasticGradientDescent"/> offers everything else) and returns the final test accuracy.
+    /// The model takes the dataset's <see cref="Dataset.Preprocessing"/>; epoch lines go to <paramref name="log"/>.
+    /// </summary>
+    public double Train(Dataset data, string loss = "SoftmaxCrossEntropy", double learningRate = 0.01, int epochs = 10, int batchSize = 100, ulong seed = 1, TextWriter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var options = new TrainingOptions { Epochs = epochs, BatchSize = batchSize };
+        var sgd = new StochasticGradientDescent(Network, SpecParser.Loss(loss), new ConstantScheduler(learningRate), options, new Rng(seed), log ?? TextWriter.Null);
+        lock (_gate)
+        {
+            Preprocessing = data.Preprocessing;
+            try
+            {
+                return sgd.Train(data).TestAccuracy;
+            }
+            finally
+            {
+                Network.IsTraining = false;
+            }
+        }
+    }
+
+    /// <summary>The network's outputs for one raw input row.</summary>
+    public float[] Predict(ReadOnlySpan<float> input)
+    {
+        var Y = new Matrix<float>(1, OutputSize);
+        var X = new Matrix<float>(1, input.Length);
+        input.CopyTo(X.Row(0));
+        Feed(X, prepared: false, Y);
+        return Y.AsSpan().ToArray();
+    }
+
+    /// <summary>The network's outputs for every raw input row (N×K).</summary>
+    public Matrix<float> Predict(Matrix<float> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var Y = new Matrix<float>(inputs.Rows, OutputSize);
+        Feed(inputs, prepared: false, Y);
+        return Y;
+    }
+
+    /// <summary>
+    /// Class probabilities for one raw input row: a Softmax output layer's outputs as they are, a LogSoftmax layer's
+    /// exponentiated, a Sigmoid layer's as they are; otherwise the softmax of the outputs (a network trained with
+    /// SoftmaxCrossEntropy ends in a Linear layer), or, for one output without a sigmoid, the output itself.
+    /// </summary>
+    public float[] PredictProbabilities(ReadOnlySpan<float> input)
+    {
+        var y = Predict(input);
+        ToProbabilities(y);
+        return y;
+    }
+
+    /// <summary>Class probabilities for every raw input row (see <see cref="PredictProbabilities(ReadOnlySpan{float})"/>).</summary>
+    public Matrix<float> PredictProbabilities(Matrix<float> inputs)
+    {
+        var Y = Predict(inputs);
+        for (int i = 0; i < Y.Rows; i++) ToProbabilities(Y.Row(i));
+        return Y;
+    }
+
+    /// <summary>The predicted class of one raw input row: the first largest output, or for one output 1 when it is at least 0.5.</summary>
+    public int PredictLabel(ReadOnlySpan<float> input) => Label(Predict(input));
+
+    /// <summary>The predicted class of every raw input row.</summary>
+    public int[] PredictLabels(Matrix<float> inputs)
+    {
+        var Y = Predict(inputs);
+        return [.. Enumerable.Range(0, Y.Rows).Select(i => Label(Y.Row(i)))];
+    }
+
+    /// <summary>The accuracy on raw input rows with their class labels.</summary>
+    public double Evaluate(Matrix<float> inputs, IReadOnlyList<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != inputs.Rows) throw new ArgumentException($"{inputs.Rows} inputs but {labels.Count} labels", nameof(labels));
+        var predicted = PredictLabels(inputs);
+        return inputs.Rows == 0 ? 0 : predicted.Where((label, i) => label == labels[i]).Count() / (double)inputs.Rows;
+    }
+
+    /// <summary>
+    /// The accuracy on the test set of <paramref name="data"/>, whose rows are already prepared (as our readers and
+    /// <see cref="Dataset.Normalize"/> leave them); its <see cref="Dataset.Preprocessing"/> must be the model's.
+    /// </summary>
+    public double Evaluate(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var (mine, theirs) = (Preprocessing, data.Preprocessing);
+        if (mine.ScalePixels != theirs.ScalePixels || !(mine.Mean ?? []).SequenceEqual(theirs.Mean ?? []) || !(mine.Scale ?? []).SequenceEqual(theirs.Scale ?? []))
+            throw new ArgumentException($"the dataset's inputs were prepared as '{theirs}', the model's are prepared as '{mine}'", nameof(data));
+        if (data.Classes != OutputSize) throw new ArgumentException($"the dataset has {data.Classes} classes, the model {OutputSize} outputs", nameof(data));
+        var Y = new Matrix<float>(data.Xtest.Rows, OutputSize);
+        Feed(data.Xtest, prepared: true, Y);
+        int correct = 0;
+        for (int i = 0; i < Y.Rows; i++)
+            if (Dataset.SameClass(Y.Row(i), data.Ttest.Row(i))) correct++;
+        return Y.Rows == 0 ? 0 : correct / (double)Y.Rows;
+    }
+
+    /// <summary>
+    /// Saves the model (architecture, weights, preprocessing) as one .npz, atomically. The weight arrays have the weights
+    /// file's names, so <see cref="WeightsFile.Load(MultilayerPerceptron{float}, string)"/>, the original's tools and NumPy read them as before.
+    /// </summary>
+    public void Save(string path)
+    {
+        lock (_gate) ModelFile.Save(this, path);
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/>; a file that is not one, or is corrupt, is one <see cref="DataFormatException"/> naming the problem.</summary>
+    public static Model Load(string path) => ModelFile.Load(path);
+
+    /// <summary>Y for the rows of <paramref name="inputs"/> (prepared here unless <paramref name="prepared"/>), in evaluation mode, in chunks of rows.</summary>
+    private void Feed(Matrix<float> inputs, bool prepared, Matrix<float> Y)
+    {
+        if (inputs.Cols != InputSize) throw new ArgumentException($"the inputs have {inputs.Cols} features, the model takes {InputSize}", nameof(inputs));
+        lock (_gate)
+        {
+            bool training = Network.IsTraining;
+            Network.IsTraining = false;
+            try
+            {
+                for (int start = 0; start < inputs.Rows; start += Chunk)
+                {
+                    int n = Math.Min(Chunk, inputs.Rows - start);
+                    _X.Resize(n, InputSize);
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (prepared) inputs.Row(start + i).CopyTo(_X.Row(i));
+                        else Preprocessing.Apply(inputs.Row(start + i), _X.Row(i));
+                    }
+                    Network.Feedforward(_X, _Y);
+                    _Y.AsSpan().CopyTo(Y.AsSpan()[(start * OutputSize)..]);
+                }
+            }
+            finally
+            {
+                Network.IsTraining = training;
+            }
+        }
+    }
+
+    private int Label(ReadOnlySpan<float> y) => OutputSize == 1 ? (y[0] >= 0.5f ? 1 : 0) : Dataset.ArgMax(y);
+
+    private void ToProbabilities(Span<float> y)
+    {
+        switch (Network.Layers[^1])
+        {
+            case SoftmaxLayer<float>:
+                return;
+            case LogSoftmaxLayer<float>:
+                for (int j = 0; j < y.Length; j++) y[j] = MathF.Exp(y[j]);
+                return;
+            case LinearLayer<float> last when last.LayerSpec == "Sigmoid" || y.Length == 1:
+                return;
+        }
+        // softmax(y) = exp(y − max y) / Σ exp(y − max y)
+        float max = float.NegativeInfinity;
+        foreach (float v in y) max = MathF.Max(max, v);
+        float sum = 0;
+        for (int j = 0; j < y.Length; j++) sum += y[j] = MathF.Exp(y[j] - max);
+        for (int j = 0; j < y.Length; j++) y[j] /= sum;
+    }
+}

@@ -21,6 +21,9 @@ internal sealed record MlpSettings
     public string? LoadWeights { get; init; }
     public string? SaveWeights { get; init; }
     public string? SaveInitialWeights { get; init; }
+    public string? SaveModel { get; init; }
+    public string? LoadModel { get; init; }
+    public string? Predict { get; init; }
     public string? Dataset { get; init; }
     public string? Idx { get; init; }
     public string? Cifar10 { get; init; }

@@ -31,8 +31,12 @@ internal static class MlpTool
         if (!(s.GradientStep >= 0 && s.GradientStep <= 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--gradient-step must be in (0, 1] (0: no gradient check), got {s.GradientStep}"));
         SpecParser.Weights(s.GrowWeights);   // refused now even without --prune, not after the data loaded
         // the output paths before the data load and the training, so that a typo does not cost a run
-        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset })
+        if (s.LoadModel is not null && (s.Layers ?? s.LayerSizes ?? s.Densities ?? s.Dropouts ?? s.LoadWeights) is not null)
+            throw new InvalidSpecException("--load-model brings the network: give it without --layers, --layer-sizes, --densities, --dropouts and --load-weights");
+        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict })
             if (target is not null) AtomicFile.CheckWritable(target);
+        // a model file is read before the data: its problems do not wait for a data load
+        var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
         if (s.Threads is int threads) Parallelism.Threads = threads;
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);
@@ -40,10 +44,12 @@ internal static class MlpTool
         long loading = System.Diagnostics.Stopwatch.GetTimestamp();
         var data = From(SourceOption(s), () => LoadData(s, rng, output));
         double loadSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(loading).TotalSeconds;
-        if (s.Normalize) data.Normalize();
+        // a loaded model's inputs are standardised with its own statistics, never with new ones
+        if (loaded?.Preprocessing.Mean is not null) From("--load-model", () => data.Standardize(loaded.Preprocessing));
+        else if (s.Normalize) data.Normalize();
         if (s.SaveDataset is not null) data.Save(s.SaveDataset);
 
-        var mlp = BuildNetwork(s, rng);
+        var mlp = loaded?.Network ?? BuildNetwork(s, rng);
         var sparseTraining = SparseTraining(s, mlp);
         if (s.LoadWeights is not null) From("--load-weights", () => WeightsFile.Load(mlp, s.LoadWeights));
         if (s.SaveInitialWeights is not null) WeightsFile.Save(mlp, s.SaveInitialWeights);
@@ -83,7 +89,10 @@ internal static class MlpTool
                 if (epoch > 0) sgd.Data = From("--preprocessed", () => Preprocessed(s, epoch));
             };
         var (accuracy, _) = sgd.Train(data);
+        var model = new Model(mlp, sgd.Data!.Preprocessing);
         if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
+        if (s.SaveModel is not null) model.Save(s.SaveModel);
+        if (s.Predict is not null) WritePredictions(model, sgd.Data!, s.Predict);
         if (s.Info) PrintInfo(data, mlp, "after training", output);
         return accuracy;
     }
@@ -168,6 +177,22 @@ internal static class MlpTool
         if (!mlp.Layers.OfType<LinearLayer<float>>().Any(layer => layer.IsSparse))
             throw new InvalidSpecException("--prune needs sparse layers: give --densities or --overall-density below 1");
         return new DynamicSparseTraining(SpecParser.Prune(s.Prune), SpecParser.Grow(s.Grow ?? "Random"), SpecParser.Weights(s.GrowWeights), s.PruneInterval);
+    }
+
+    /// <summary>The test set's predictions as CSV: index, label (the target's class), predicted class, one probability per class.</summary>
+    private static void WritePredictions(Model model, Dataset data, string path)
+    {
+        var P = model.PredictProbabilities(data);
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, leaveOpen: true);
+            writer.WriteLine(string.Join(',', ["index", "label", "predicted", .. Enumerable.Range(0, P.Cols).Select(j => $"p{j}")]));
+            for (int i = 0; i < P.Rows; i++)
+            {
+                writer.WriteLine(string.Join(',', [i.ToString(CultureInfo.InvariantCulture), Dataset.ClassOf(data.Ttest.Row(i)).ToString(CultureInfo.InvariantCulture),
+                    Dataset.ClassOf(P.Row(i)).ToString(CultureInfo.InvariantCulture), .. P.Row(i).ToArray().Select(p => p.ToString("R", CultureInfo.InvariantCulture))]));
+            }
+        });
     }
 
     /// <summary>"nnz/N (p%)" as the original prints it: "N/N (100%)" for a dense layer.</summary>

@@ -148,13 +148,13 @@ public sealed class Model
     }
 
     /// <summary>The predicted class of one raw input row: the first largest output, or for one output 1 when it is at least 0.5.</summary>
-    public int PredictLabel(ReadOnlySpan<float> input) => Label(Predict(input));
+    public int PredictLabel(ReadOnlySpan<float> input) => Dataset.ClassOf(Predict(input));
 
     /// <summary>The predicted class of every raw input row.</summary>
     public int[] PredictLabels(Matrix<float> inputs)
     {
         var Y = Predict(inputs);
-        return [.. Enumerable.Range(0, Y.Rows).Select(i => Label(Y.Row(i)))];
+        return [.. Enumerable.Range(0, Y.Rows).Select(i => Dataset.ClassOf(Y.Row(i)))];
     }
 
     /// <summary>The accuracy on raw input rows with their class labels.</summary>
@@ -172,11 +172,7 @@ public sealed class Model
     /// </summary>
     public double Evaluate(Dataset data)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        var (mine, theirs) = (Preprocessing, data.Preprocessing);
-        if (mine.ScalePixels != theirs.ScalePixels || !(mine.Mean ?? []).SequenceEqual(theirs.Mean ?? []) || !(mine.Scale ?? []).SequenceEqual(theirs.Scale ?? []))
-            throw new ArgumentException($"the dataset's inputs were prepared as '{theirs}', the model's are prepared as '{mine}'", nameof(data));
-        if (data.Classes != OutputSize) throw new ArgumentException($"the dataset has {data.Classes} classes, the model {OutputSize} outputs", nameof(data));
+        CheckPrepared(data);
         var Y = new Matrix<float>(data.Xtest.Rows, OutputSize);
         Feed(data.Xtest, prepared: true, Y);
         int correct = 0;
@@ -196,6 +192,19 @@ public sealed class Model
 
     /// <summary>Loads a model saved by <see cref="Save"/>; a file that is not one, or is corrupt, is one <see cref="DataFormatException"/> naming the problem.</summary>
     public static Model Load(string path) => ModelFile.Load(path);
+
+    /// <summary>
+    /// Class probabilities for the test set of <paramref name="data"/>, whose rows are already prepared (see
+    /// <see cref="Evaluate(Dataset)"/>); <see cref="Dataset.ClassOf"/> of a row is its predicted class.
+    /// </summary>
+    public Matrix<float> PredictProbabilities(Dataset data)
+    {
+        CheckPrepared(data);
+        var Y = new Matrix<float>(data.Xtest.Rows, OutputSize);
+        Feed(data.Xtest, prepared: true, Y);
+        for (int i = 0; i < Y.Rows; i++) ToProbabilities(Y.Row(i));
+        return Y;
+    }
 
     /// <summary>Y for the rows of <paramref name="inputs"/> (prepared here unless <paramref name="prepared"/>), in evaluation mode, in chunks of rows.</summary>
     private void Feed(Matrix<float> inputs, bool prepared, Matrix<float> Y)
@@ -227,7 +236,15 @@ public sealed class Model
         }
     }
 
-    private int Label(ReadOnlySpan<float> y) => OutputSize == 1 ? (y[0] >= 0.5f ? 1 : 0) : Dataset.ArgMax(y);
+    /// <summary>Refuses a dataset whose rows were prepared otherwise than the model's inputs are, or with another number of classes.</summary>
+    private void CheckPrepared(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var (mine, theirs) = (Preprocessing, data.Preprocessing);
+        if (mine.ScalePixels != theirs.ScalePixels || !(mine.Mean ?? []).SequenceEqual(theirs.Mean ?? []) || !(mine.Scale ?? []).SequenceEqual(theirs.Scale ?? []))
+            throw new ArgumentException($"the dataset's inputs were prepared as '{theirs}', the model's are prepared as '{mine}'", nameof(data));
+        if (data.Classes != OutputSize) throw new ArgumentException($"the dataset has {data.Classes} classes, the model {OutputSize} outputs", nameof(data));
+    }
 
     private void ToProbabilities(Span<float> y)
     {

@@ -413,6 +413,33 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Contains("the targets are one column (float targets of a one-output network) but the network's last layer gives 2 outputs: store class labels as integers", error);
     }
 
+    [Fact]
+    public void A_saved_model_evaluates_and_predicts_without_its_architecture_on_the_command_line()
+    {
+        string model = Path.Combine(_directory, "m.npz"), csv = Path.Combine(_directory, "p.csv");
+        var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--normalize", "--save-model", model]);
+        Assert.True(code == 0, error);
+        double trained = double.Parse(AccuracyLine().Matches(output)[^1].Groups[1].Value, CultureInfo.InvariantCulture);
+        // the same data, the network and the standardisation from the file: epoch 0 is the trained network's evaluation
+        (code, output, error) = Run("--generate-dataset", "checkerboard", "--dataset-size", "2000", "--seed", "7", "--loss", "SoftmaxCrossEntropy",
+            "--batch-size", "32", "--threads", "1", "--load-model", model, "--epochs", "0", "--predict", csv);
+        Assert.True(code == 0, error);
+        Assert.Equal(trained, double.Parse(AccuracyLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture));
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("index,label,predicted,p0,p1", lines[0]);
+        Assert.Equal(401, lines.Length);   // a header and the 400 test rows
+        var rows = lines[1..].Select(line => line.Split(',')).ToArray();
+        Assert.Equal(trained, rows.Count(r => r[1] == r[2]) / 400.0);
+        Assert.All(rows, r => Assert.Equal(1, float.Parse(r[3], CultureInfo.InvariantCulture) + float.Parse(r[4], CultureInfo.InvariantCulture), 5));
+        // the network comes from the file alone
+        (code, _, error) = Run([.. Checkerboard, "--load-model", model]);
+        Assert.Equal(1, code);
+        Assert.Contains("--load-model brings the network: give it without --layers", error);
+        (code, _, error) = Run("--generate-dataset", "checkerboard", "--load-model", Path.Combine(_directory, "none.npz"), "--epochs", "0");
+        Assert.Equal(1, code);
+        Assert.Contains("error: --load-model: ", error);
+    }
+
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]
     private static partial Regex EpochLine();
 

@@ -164,8 +164,10 @@ public sealed class Dataset
     /// Whether output row y and target row t name the same class: the same first maximum, or, for one column (a
     /// one-output network), the same side of 0.5 (a sigmoid output against 0/1 targets).
     /// </summary>
-    public static bool SameClass(ReadOnlySpan<float> y, ReadOnlySpan<float> t) =>
-        t.Length == 1 ? (y[0] >= 0.5f) == (t[0] >= 0.5f) : ArgMax(y) == ArgMax(t);
+    public static bool SameClass(ReadOnlySpan<float> y, ReadOnlySpan<float> t) => ClassOf(y) == ClassOf(t);
+
+    /// <summary>The class a row of outputs or targets names: the column of its first maximum, or, for one column, 1 when it is at least 0.5.</summary>
+    public static int ClassOf(ReadOnlySpan<float> row) => row.Length == 1 ? (row[0] >= 0.5f ? 1 : 0) : ArgMax(row);
 
     /// <summary>Integers of shape (N,) or (N, 1): class labels.</summary>
     private static bool IsLabels(NpyArray T) => T.Kind is 'i' or 'u' or 'b' && (T.Shape.Length == 1 || (T.Shape.Length == 2 && T.Shape[1] == 1));

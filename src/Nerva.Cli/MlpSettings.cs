@@ -24,6 +24,7 @@ internal sealed record MlpSettings
     public string? SaveModel { get; init; }
     public string? LoadModel { get; init; }
     public string? Predict { get; init; }
+    public string? ExportOnnx { get; init; }
     public string? Dataset { get; init; }
     public string? Idx { get; init; }
     public string? Cifar10 { get; init; }

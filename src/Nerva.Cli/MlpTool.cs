@@ -33,7 +33,7 @@ internal static class MlpTool
         // the output paths before the data load and the training, so that a typo does not cost a run
         if (s.LoadModel is not null && (s.Layers ?? s.LayerSizes ?? s.Densities ?? s.Dropouts ?? s.LoadWeights) is not null)
             throw new InvalidSpecException("--load-model brings the network: give it without --layers, --layer-sizes, --densities, --dropouts and --load-weights");
-        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict })
+        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx })
             if (target is not null) AtomicFile.CheckWritable(target);
         // a model file is read before the data: its problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
@@ -93,6 +93,7 @@ internal static class MlpTool
         if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
         if (s.SaveModel is not null) model.Save(s.SaveModel);
         if (s.Predict is not null) WritePredictions(model, sgd.Data!, s.Predict);
+        if (s.ExportOnnx is not null) model.ExportOnnx(s.ExportOnnx);
         if (s.Info) PrintInfo(data, mlp, "after training", output);
         return accuracy;
     }

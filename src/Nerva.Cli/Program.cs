@@ -36,6 +36,7 @@ namespace Nerva.Cli
                 SaveModel = new Option<string?>("--save-model") { Description = "save the trained model to an .npz: the weights (as --save-weights) with the architecture and the input preprocessing, so that --load-model (or Model.Load) needs nothing else" },
                 LoadModel = new Option<string?>("--load-model") { Description = "take the network (architecture and weights) and the input standardisation from a model file instead of --layers, --layer-sizes and --load-weights; with --epochs 0 it evaluates" },
                 Predict = new Option<string?>("--predict") { Description = "write the test set's predictions as CSV: index, label, predicted, one probability per class" },
+                ExportOnnx = new Option<string?>("--export-onnx") { Description = "write the trained model as ONNX (opset 17): input 'input' (raw rows, preprocessing included), output 'output'" },
                 Dataset = new Option<string?>("--dataset") { Description = "a known dataset: fashion-mnist (Debian's dataset-fashion-mnist)" },
                 Idx = new Option<string?>("--idx") { Description = "directory with MNIST-format idx files (raw or .gz)" },
                 Cifar10 = new Option<string?>("--cifar10") { Description = "directory with cifar-10-batches-bin" },
@@ -87,6 +88,7 @@ namespace Nerva.Cli
                     SaveModel = parse.GetValue(o.SaveModel),
                     LoadModel = parse.GetValue(o.LoadModel),
                     Predict = parse.GetValue(o.Predict),
+                    ExportOnnx = parse.GetValue(o.ExportOnnx),
                     Dataset = parse.GetValue(o.Dataset),
                     Idx = parse.GetValue(o.Idx),
                     Cifar10 = parse.GetValue(o.Cifar10),
@@ -117,7 +119,7 @@ namespace Nerva.Cli
                     MlpTool.Run(settings, output);
                     return 0;
                 }
-                catch (Exception e) when (e is InvalidSpecException or DataFormatException or IOException or TrainingDivergedException or ArgumentException or UnauthorizedAccessException)
+                catch (Exception e) when (e is InvalidSpecException or DataFormatException or IOException or TrainingDivergedException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
                 {
                     error.WriteLine($"error: {e.Message}");
                     if (settings.Debug) error.WriteLine(e);

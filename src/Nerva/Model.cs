@@ -1,4 +1,5 @@
 using System.Globalization;
+using Google.Protobuf;
 using Nerva.Data;
 using Nerva.Layers;
 using Nerva.Schedulers;
@@ -188,6 +189,20 @@ public sealed class Model
     public void Save(string path)
     {
         lock (_gate) ModelFile.Save(this, path);
+    }
+
+    /// <summary>
+    /// Writes the model as an ONNX graph of standard operators (opset 17), atomically: input <c>input</c> (N×D raw rows,
+    /// the preprocessing as the graph's first nodes), output <c>output</c> (N×K, what <see cref="Predict(Matrix{float})"/>
+    /// returns), sparse layers as dense initialisers. ONNX Runtime (<c>Microsoft.ML.OnnxRuntime</c>) serves it in .NET,
+    /// and every other ONNX runtime elsewhere. A network whose dense weights exceed ONNX's 2 GB is refused
+    /// (<see cref="NotSupportedException"/>).
+    /// </summary>
+    public void ExportOnnx(string path)
+    {
+        Onnx.Protobuf.ModelProto onnx;
+        lock (_gate) onnx = Onnx.OnnxExport.Build(this);
+        AtomicFile.Write(path, stream => onnx.WriteTo(stream));
     }
 
     /// <summary>Loads a model saved by <see cref="Save"/>; a file that is not one, or is corrupt, is one <see cref="DataFormatException"/> naming the problem.</summary>

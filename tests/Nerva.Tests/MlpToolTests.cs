@@ -416,14 +416,15 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void A_saved_model_evaluates_and_predicts_without_its_architecture_on_the_command_line()
     {
-        string model = Path.Combine(_directory, "m.npz"), csv = Path.Combine(_directory, "p.csv");
+        string model = Path.Combine(_directory, "m.npz"), csv = Path.Combine(_directory, "p.csv"), onnx = Path.Combine(_directory, "m.onnx");
         var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--normalize", "--save-model", model]);
         Assert.True(code == 0, error);
         double trained = double.Parse(AccuracyLine().Matches(output)[^1].Groups[1].Value, CultureInfo.InvariantCulture);
         // the same data, the network and the standardisation from the file: epoch 0 is the trained network's evaluation
         (code, output, error) = Run("--generate-dataset", "checkerboard", "--dataset-size", "2000", "--seed", "7", "--loss", "SoftmaxCrossEntropy",
-            "--batch-size", "32", "--threads", "1", "--load-model", model, "--epochs", "0", "--predict", csv);
+            "--batch-size", "32", "--threads", "1", "--load-model", model, "--epochs", "0", "--predict", csv, "--export-onnx", onnx);
         Assert.True(code == 0, error);
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx)) Assert.Equal(["input"], session.InputMetadata.Keys);
         Assert.Equal(trained, double.Parse(AccuracyLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture));
         var lines = File.ReadAllLines(csv);
         Assert.Equal("index,label,predicted,p0,p1", lines[0]);

@@ -1,0 +1,174 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Nerva.Activations;
+using Nerva.Data;
+using Nerva.Layers;
+using Nerva.Onnx.Protobuf;
+
+namespace Nerva.Onnx;
+
+/// <summary>
+/// A <see cref="Model"/> as an ONNX graph (opset 17) of standard operators, written with Google's protobuf runtime and
+/// the ONNX schema's messages (<c>onnx.proto</c>). Input <c>input</c> is N×D raw rows, output <c>output</c> the N×K
+/// network outputs, what <see cref="Model.Predict(Matrix{float})"/> returns:
+/// <code>
+/// pixels:        x = (v / 255 − 0.5)·2                           Div, Sub, Mul (the readers' float operations)
+/// standardised:  x = float((double(x) − mean)·scale)             Cast, Sub, Mul, Cast (in double, as the dataset was)
+/// linear layer:  Z = X·Wᵀ + b                                    Gemm(transB = 1); a sparse W as its dense initialiser
+/// activation:    Relu, Sigmoid, Tanh, Elu, LeakyRelu (AllReLU, and LeakyReLU with 0 ≤ α ≤ 1), Max(α·Z, Z) (LeakyReLU
+///                otherwise), Where(Z &lt; ε, 0, Z) (TReLU), SReLU's three cases as two Where nodes, Softmax, LogSoftmax
+/// batch norm:    BatchNormalization in inference form (running mean and variance, ε = 1e-7)
+/// </code>
+/// Dropout is the identity in evaluation mode, so it has no node.
+/// </summary>
+internal static class OnnxExport
+{
+    private const int Opset = 17;
+    private const long IrVersion = 8;
+
+    /// <summary>ONNX files are single protobuf messages, which cannot exceed 2 GB.</summary>
+    private const long MaxBytes = int.MaxValue;
+
+    public static ModelProto Build(Model model)
+    {
+        var mlp = model.Network;
+        long bytes = mlp.Layers.OfType<LinearLayer<float>>().Sum(l => 4L * l.InputSize * l.OutputSize);
+        if (bytes > MaxBytes)
+            throw new NotSupportedException($"the network's dense weights take {bytes >> 20} MB, more than ONNX's 2 GB limit on one file (sparse layers are exported dense)");
+        var g = new Graph();
+        string x = Preprocess(g, model.Preprocessing, "input");
+        int linear = 0, normalization = 0;
+        foreach (var layer in mlp.Layers)
+        {
+            switch (layer)
+            {
+                case BatchNormalizationLayer<float> bn:
+                    normalization++;
+                    string p = $"bn{normalization}_";
+                    x = g.Node("BatchNormalization", [x, g.Tensor(p + "gamma", bn.gamma), g.Tensor(p + "beta", bn.beta), g.Tensor(p + "mean", bn.RunningMean), g.Tensor(p + "var", bn.RunningVariance)],
+                        Float("epsilon", (float)MatrixOperations.InvSqrtEpsilon<double>()));
+                    break;
+                case LinearLayer<float> l:
+                    linear++;
+                    string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights()), g.Tensor($"b{linear}", l.b)], Int("transB", 1));
+                    x = Activation(g, l, Z, linear);
+                    break;
+                default:
+                    throw new NotSupportedException($"ONNX export does not know the layer {layer.GetType().Name}");
+            }
+        }
+        g.Proto.Node.Add(new NodeProto { OpType = "Identity", Input = { x }, Output = { "output" } });
+        g.Proto.Name = "Nerva.NET";
+        g.Proto.Input.Add(Value("input", TensorProto.Types.DataType.Float, mlp.InputSize));
+        g.Proto.Output.Add(Value("output", TensorProto.Types.DataType.Float, mlp.OutputSize));
+        return new ModelProto
+        {
+            IrVersion = IrVersion,
+            OpsetImport = { new OperatorSetIdProto { Domain = "", Version = Opset } },
+            ProducerName = "Nerva.NET",
+            ProducerVersion = typeof(Model).Assembly.GetName().Version?.ToString() ?? "",
+            DocString = $"layers {string.Join(';', ModelFile.LayerSpecs(mlp))}; preprocessing: {model.Preprocessing}",
+            Graph = g.Proto,
+        };
+    }
+
+    /// <summary>The nodes of the input preprocessing, in the float and double operations the readers and Dataset.Normalize use.</summary>
+    private static string Preprocess(Graph g, InputPreprocessing preprocessing, string x)
+    {
+        if (preprocessing.ScalePixels)
+        {
+            // 2(v/255 − 0.5), as ImageDatasets.ToUnit computes it
+            x = g.Node("Div", [x, g.Scalar("pixel_range", 255f)]);
+            x = g.Node("Sub", [x, g.Scalar("pixel_half", 0.5f)]);
+            x = g.Node("Mul", [x, g.Scalar("pixel_two", 2f)]);
+        }
+        if (preprocessing is { Mean: { } mean, Scale: { } scale })
+        {
+            x = g.Node("Cast", [x], Int("to", (int)TensorProto.Types.DataType.Double));
+            x = g.Node("Sub", [x, g.Doubles("input_mean", mean)]);
+            x = g.Node("Mul", [x, g.Doubles("input_scale", scale)]);
+            x = g.Node("Cast", [x], Int("to", (int)TensorProto.Types.DataType.Float));
+        }
+        return x;
+    }
+
+    /// <summary>The activation of linear layer <paramref name="k"/> applied to its Z.</summary>
+    private static string Activation(Graph g, LinearLayer<float> layer, string Z, int k) => layer switch
+    {
+        SoftmaxLayer<float> => g.Node("Softmax", [Z], Int("axis", -1)),
+        LogSoftmaxLayer<float> => g.Node("LogSoftmax", [Z], Int("axis", -1)),
+        SReLULayer<float> s => SReLU(g, Z, s.A.AsSpan(), k),
+        ActivationLayer<float, ReLU<float>> => g.Node("Relu", [Z]),
+        ActivationLayer<float, Sigmoid<float>> => g.Node("Sigmoid", [Z]),
+        ActivationLayer<float, HyperbolicTangent<float>> => g.Node("Tanh", [Z]),
+        ActivationLayer<float, ELU<float>> a => g.Node("Elu", [Z], Float("alpha", a.Activation.Alpha)),
+        // AllReLU is z < 0 ? αz : z, ONNX's LeakyRelu for every α
+        ActivationLayer<float, AllReLU<float>> a => g.Node("LeakyRelu", [Z], Float("alpha", a.Activation.Alpha)),
+        // LeakyReLU is max(αz, z): LeakyRelu where 0 ≤ α ≤ 1, the max itself otherwise
+        ActivationLayer<float, LeakyReLU<float>> a when a.Activation.Alpha is >= 0 and <= 1 => g.Node("LeakyRelu", [Z], Float("alpha", a.Activation.Alpha)),
+        ActivationLayer<float, LeakyReLU<float>> a => g.Node("Max", [g.Node("Mul", [Z, g.Scalar($"alpha{k}", a.Activation.Alpha)]), Z]),
+        // TReLU is z < ε ? 0 : z (ThresholdedRelu differs at z = ε)
+        ActivationLayer<float, TReLU<float>> a => g.Node("Where", [g.Node("Less", [Z, g.Scalar($"epsilon{k}", a.Activation.Epsilon)]), g.Scalar($"zero{k}", 0f), Z]),
+        { LayerSpec: "Linear" } => Z,
+        _ => throw new NotSupportedException($"ONNX export does not know the activation of layer {k} ({layer.LayerSpec})"),
+    };
+
+    /// <summary>z ≤ t_l ? t_l + a_l(z − t_l) : (z &lt; t_r ? z : t_r + a_r(z − t_r)), the first case first as in <see cref="SReLU{T}"/>.</summary>
+    private static string SReLU(Graph g, string Z, ReadOnlySpan<float> A, int k)
+    {
+        string al = g.Scalar($"srelu{k}_al", A[0]), tl = g.Scalar($"srelu{k}_tl", A[1]), ar = g.Scalar($"srelu{k}_ar", A[2]), tr = g.Scalar($"srelu{k}_tr", A[3]);
+        string left = g.Node("Add", [tl, g.Node("Mul", [al, g.Node("Sub", [Z, tl])])]);
+        string right = g.Node("Add", [tr, g.Node("Mul", [ar, g.Node("Sub", [Z, tr])])]);
+        string middle = g.Node("Where", [g.Node("Less", [Z, tr]), Z, right]);
+        return g.Node("Where", [g.Node("LessOrEqual", [Z, tl]), left, middle]);
+    }
+
+    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    /// <summary>A graph input or output: a float matrix of N (any) rows and <paramref name="columns"/> columns.</summary>
+    private static ValueInfoProto Value(string name, TensorProto.Types.DataType type, int columns) => new()
+    {
+        Name = name,
+        Type = new TypeProto
+        {
+            TensorType = new TypeProto.Types.Tensor
+            {
+                ElemType = (int)type,
+                Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimParam = "N" }, new TensorShapeProto.Types.Dimension { DimValue = columns } } },
+            },
+        },
+    };
+
+    /// <summary>The graph under construction: nodes with generated output names, initializers by name.</summary>
+    private sealed class Graph
+    {
+        private int _values;
+
+        public GraphProto Proto { get; } = new();
+
+        /// <summary>Adds a node and returns the name of its one output.</summary>
+        public string Node(string op, string[] inputs, params AttributeProto[] attributes)
+        {
+            string output = $"{op.ToLowerInvariant()}{++_values}";
+            Proto.Node.Add(new NodeProto { OpType = op, Name = output, Input = { inputs }, Output = { output }, Attribute = { attributes } });
+            return output;
+        }
+
+        /// <summary>A float initializer: a row vector as 1-D, a matrix as 2-D (W as K×D, as Gemm with transB takes it).</summary>
+        public string Tensor(string name, Matrix<float> values) =>
+            Add(name, TensorProto.Types.DataType.Float, values.Rows == 1 ? [values.Cols] : [values.Rows, values.Cols], MemoryMarshal.AsBytes(values.AsSpan()));
+
+        public string Scalar(string name, float value) => Add(name, TensorProto.Types.DataType.Float, [], MemoryMarshal.AsBytes(new[] { value }.AsSpan()));
+
+        public string Doubles(string name, double[] values) => Add(name, TensorProto.Types.DataType.Double, [values.Length], MemoryMarshal.AsBytes(values.AsSpan()));
+
+        private string Add(string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> littleEndian)
+        {
+            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX export writes raw little-endian tensors; this machine is big-endian");
+            Proto.Initializer.Add(new TensorProto { Name = name, DataType = (int)type, Dims = { dims }, RawData = ByteString.CopyFrom(littleEndian) });
+            return name;
+        }
+    }
+}

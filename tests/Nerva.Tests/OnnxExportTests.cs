@@ -1,0 +1,70 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Nerva.Data;
+
+namespace Nerva.Tests;
+
+/// <summary>ONNX export (issue 14): every layer kind, run by ONNX Runtime, agrees with our outputs to 1e-5 relative.</summary>
+public sealed class OnnxExportTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-onnx-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    public static TheoryData<string, double, bool, bool> Networks => new()
+    {
+        { "ReLU;ReLU;Linear", 1, false, false },
+        { "ReLU;BatchNormalization;Sigmoid;Softmax", 1, true, false },
+        { "LeakyReLU(0.1);ELU(0.5);LogSoftmax", 0.4, true, true },
+        { "LeakyReLU(1.5);AllReLU(0.2);Linear", 1, false, true },
+        { "SReLU(al=0.1, tl=-0.2, ar=0.3, tr=0.9);TReLU(0.05);Linear", 0.5, true, true },
+        { "SReLU(al=0.2, tl=0.4, ar=0.5, tr=-0.3);HyperbolicTangent;BatchNormalization;Linear", 1, false, false },   // overlapping SReLU cases
+    };
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Onnx_Runtime_gives_our_outputs(string layers, double density, bool pixels, bool standardised)
+    {
+        int linear = Specs.NetworkBuilder.LinearLayerCount(Specs.SpecParser.List(layers));
+        string sizes = string.Join('-', new[] { 12, 20, 16, 3 }.Take(linear + 1).Select((n, i) => i == linear ? 3 : n));
+        var model = Model.Create(sizes, layers: layers, weights: "He", density: density, dropout: 0.2, seed: 4);
+        // trained a little, so that batch normalization has running statistics and SReLU trained parameters
+        var rng = new Rng(8);
+        var X = new Matrix<float>(64, 12);
+        var x = X.AsSpan();
+        for (int k = 0; k < x.Length; k++) x[k] = pixels ? (float)Math.Floor(256 * rng.NextDouble()) : (float)(4 * rng.NextDouble() - 2);
+        var prepared = X.Clone();
+        var preprocessing = new InputPreprocessing(pixels);
+        preprocessing.Apply(prepared);
+        var data = Dataset.FromLabels(prepared, [.. Enumerable.Range(0, 64).Select(i => (long)(i % 3))], prepared.Clone(), [.. Enumerable.Range(0, 64).Select(i => (long)(i % 3))], 3);
+        data.Preprocessing = preprocessing;
+        if (standardised) data.Normalize();
+        model.Train(data, loss: "SquaredError", learningRate: 0.02, epochs: 2, batchSize: 16);
+
+        string path = Path.Combine(_directory, "m.onnx");
+        model.ExportOnnx(path);
+        var expected = model.Predict(X);
+        using var session = new InferenceSession(path);
+        var input = new DenseTensor<float>(X.AsSpan().ToArray(), [X.Rows, X.Cols]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", input)]);
+        var actual = results.Single(r => r.Name == "output").AsEnumerable<float>().ToArray();
+
+        Assert.Equal(expected.Rows * expected.Cols, actual.Length);
+        var y = expected.AsSpan().ToArray();
+        double scale = y.Max(v => Math.Abs(v)), error = y.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(error <= 1e-5 * scale, $"max |ours − ONNX Runtime| = {error:G3}, max |ours| = {scale:G3}");
+    }
+
+    [Fact]
+    public void The_graph_has_one_input_and_one_output_of_any_batch_size()
+    {
+        var model = Model.Create("5-4-2", seed: 1);
+        string path = Path.Combine(_directory, "m.onnx");
+        model.ExportOnnx(path);
+        using var session = new InferenceSession(path);
+        Assert.Equal(["input"], session.InputMetadata.Keys);
+        Assert.Equal(["output"], session.OutputMetadata.Keys);
+        Assert.Equal([-1, 5], session.InputMetadata["input"].Dimensions);
+        Assert.Equal([-1, 2], session.OutputMetadata["output"].Dimensions);
+    }
+}

@@ -30,6 +30,20 @@ public static class ImageDatasets
         return AsPixels(Dataset.FromLabels(Xtrain, Labels(trainLabels), Xtest, Labels(testLabels), classes: 10));
     }
 
+    /// <summary>
+    /// The images of one idx file (raw or .gz) as they are: one row of pixels 0..255 per image, unscaled, as a
+    /// <see cref="Model"/> takes raw inputs (it applies its own preprocessing).
+    /// </summary>
+    public static Matrix<float> ReadIdxImages(string path)
+    {
+        FileKind.CheckInput(path, " (an idx file)");
+        var images = ReadIdx(path, 3);
+        var X = new Matrix<float>(images.Count, images.Size);
+        var x = X.AsSpan();
+        for (int k = 0; k < x.Length; k++) x[k] = images.Data[k];
+        return X;
+    }
+
     /// <summary>Reads <c>mnist.npz</c> with keys x_train, y_train, x_test, y_test (images are flattened).</summary>
     public static Dataset LoadMnistNpz(string path)
     {

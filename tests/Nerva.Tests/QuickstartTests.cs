@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Nerva.Tests;
+
+/// <summary>
+/// The README's C# blocks marked <c>&lt;!-- tested: QuickstartTests --&gt;</c>, compiled and run as a user would: against
+/// the Nerva package packed from this repository into a local folder feed, in a project outside the repository.
+/// </summary>
+public sealed partial class QuickstartTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-quickstart-").FullName;
+    private readonly string _version = $"0.0.0-quickstart.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+
+    public void Dispose()
+    {
+        Directory.Delete(_directory, recursive: true);
+        // the package of this run in the global cache: each run packs another version
+        string cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "nerva", _version);
+        if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+    }
+
+    private static string Repository([System.Runtime.CompilerServices.CallerFilePath] string file = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", ".."));
+
+    private static (int Code, string Output) Dotnet(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output + error.Result);
+    }
+
+    [Fact]
+    public void The_readme_code_runs_against_the_packed_package()
+    {
+        string repository = Repository();
+        var blocks = TestedBlock().Matches(File.ReadAllText(Path.Combine(repository, "README.md"))).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(2, blocks.Length);
+
+        string feed = Path.Combine(_directory, "feed");
+        var (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", "Nerva", "Nerva.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
+            $"-p:OutputPath={Path.Combine(_directory, "pack-bin")}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj")}/");
+        Assert.True(code == 0, output);
+        File.WriteAllText(Path.Combine(_directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
+        var outputs = new List<string>();
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            string project = Directory.CreateDirectory(Path.Combine(_directory, $"block{b + 1}")).FullName;
+            File.WriteAllText(Path.Combine(project, "Quickstart.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Nerva" Version="{_version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(project, "Program.cs"), blocks[b]);
+            (code, output) = Dotnet(project, "run", "-c", "Release");
+            Assert.True(code == 0, $"block {b + 1}:\n{output}");
+            outputs.Add(output);
+        }
+
+        // the quickstart: trained, saved, loaded, evaluated, predicted and exported
+        double accuracy = double.Parse(Regex.Match(outputs[0], @"test accuracy (\d\.\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(accuracy, 0.8, 1);
+        Assert.Contains("epoch   2", outputs[0]);
+        Assert.Matches(@"first test image: class \d, p = 0\.\d{3}", outputs[0]);
+        Assert.True(File.Exists(Path.Combine(_directory, "block1", "fashion.npz")));
+        Assert.True(File.Exists(Path.Combine(_directory, "block1", "fashion.onnx")));
+        // the engine: one step on a batch
+        Assert.Matches(@"loss \d+\.\d{4}", outputs[1]);
+    }
+
+    [GeneratedRegex(@"<!-- tested: QuickstartTests -->\s*```csharp\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex TestedBlock();
+}

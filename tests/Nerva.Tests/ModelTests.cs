@@ -194,4 +194,15 @@ public sealed class ModelTests : IDisposable
         Assert.All(sparse.Network.Layers.OfType<Layers.LinearLayer<float>>().Take(2), layer => Assert.True(layer.IsSparse));
         Assert.Equal((784, 10), (sparse.InputSize, sparse.OutputSize));
     }
+
+    [Fact]
+    public void A_default_parameterised_activation_is_refused_not_silently_zero()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Layers.ActivationLayer<float, Activations.LeakyReLU<float>>(4, 3, default)).Message;
+        Assert.Contains("default(LeakyReLU) has all its parameters 0", error);
+        Assert.Throws<ArgumentException>(() => new Layers.ActivationLayer<float, Activations.SReLU<float>>(4, 3, default));
+        Assert.Throws<ArgumentException>(() => new Layers.ActivationLayer<float, Activations.TReLU<float>>(4, 3, default));
+        Assert.Equal(0f, new Layers.ActivationLayer<float, Activations.LeakyReLU<float>>(4, 3, new Activations.LeakyReLU<float>(0f)).Activation.Alpha);   // α = 0 said out loud
+        _ = new Layers.ActivationLayer<float, Activations.ReLU<float>>(4, 3, default);   // nothing to forget
+    }
 }

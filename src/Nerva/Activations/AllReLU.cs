@@ -6,6 +6,11 @@ namespace Nerva.Activations;
 /// <summary>all-relu(x) = αx if x &lt; 0, else x; all-relu'(x) = α if x &lt; 0, else 1 (seed 000 §5).</summary>
 public readonly struct AllReLU<T>(T alpha) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly bool _constructed = true;
+
+    /// <summary>False for <c>default</c>, whose parameters would silently be 0 (a layer refuses it).</summary>
+    public bool IsConstructed => _constructed;
+
     public T Alpha { get; } = alpha;
 
     public T Value(T z) => z < T.Zero ? Alpha * z : z;

@@ -26,4 +26,10 @@ public interface IActivationFunction<T> where T : unmanaged, IFloatingPointIeee7
 
     /// <summary>act'(z) in every lane.</summary>
     Vector<T> Derivative(Vector<T> z);
+
+    /// <summary>
+    /// False for <c>default</c> of an activation that has parameters (LeakyReLU's α, …): its parameters would silently be 0,
+    /// so a layer refuses it. Activations without parameters are always constructed.
+    /// </summary>
+    bool IsConstructed => true;
 }

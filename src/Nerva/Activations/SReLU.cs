@@ -10,6 +10,11 @@ namespace Nerva.Activations;
 /// </summary>
 public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly bool _constructed = true;
+
+    /// <summary>False for <c>default</c>, whose parameters would silently be 0 (a layer refuses it).</summary>
+    public bool IsConstructed => _constructed;
+
     public T Al { get; } = al;
     public T Tl { get; } = tl;
     public T Ar { get; } = ar;

@@ -9,6 +9,11 @@ namespace Nerva.Activations;
 /// </summary>
 public readonly struct TReLU<T>(T epsilon) : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly bool _constructed = true;
+
+    /// <summary>False for <c>default</c>, whose parameters would silently be 0 (a layer refuses it).</summary>
+    public bool IsConstructed => _constructed;
+
     public T Epsilon { get; } = epsilon;
 
     public T Value(T z) => z < Epsilon ? T.Zero : z;

@@ -22,6 +22,8 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
     public ActivationLayer(int D, int K, TAct activation, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
         : base(D, K, rng, weights, optimizer, dropout, density)
     {
+        if (!activation.IsConstructed)
+            throw new ArgumentException($"default({typeof(TAct).Name.Split('`')[0]}) has all its parameters 0: construct it with them, e.g. new LeakyReLU<float>(0.1f)", nameof(activation));
         Activation = activation;
     }
 

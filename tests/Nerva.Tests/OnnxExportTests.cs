@@ -67,4 +67,17 @@ public sealed class OnnxExportTests : IDisposable
         Assert.Equal([-1, 5], session.InputMetadata["input"].Dimensions);
         Assert.Equal([-1, 2], session.OutputMetadata["output"].Dimensions);
     }
+
+    [Fact]
+    public void A_network_whose_dense_form_exceeds_two_gigabytes_is_refused_before_anything_is_written()
+    {
+        // 50 000 × 50 000 at density 10⁻⁵: 25 000 weights here, 10 GB as the dense initialiser ONNX would need
+        var model = Model.Create("50000-50000-2", density: 0.00001, seed: 1);
+        string path = Path.Combine(_directory, "big.onnx");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<NotSupportedException>(() => model.ExportOnnx(path)).Message;
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.Contains("more than ONNX's 2 GB limit on one file", error);
+        Assert.False(File.Exists(path));
+    }
 }

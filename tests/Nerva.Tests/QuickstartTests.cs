@@ -21,7 +21,13 @@ public sealed partial class QuickstartTests : IDisposable
         if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
     }
 
-    private static string Repository([System.Runtime.CompilerServices.CallerFilePath] string file = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", ".."));
+    /// <summary>The repository: the first folder above the test assembly that holds Nerva.slnx (source paths are mapped to /_/ in CI builds).</summary>
+    private static string Repository()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            if (File.Exists(Path.Combine(folder.FullName, "Nerva.slnx"))) return folder.FullName;
+        throw new InvalidOperationException($"no Nerva.slnx above {AppContext.BaseDirectory}");
+    }
 
     private static (int Code, string Output) Dotnet(string directory, params string[] args)
     {

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace Nerva.Layers;
+
+/// <summary>
+/// Average pooling: every channel's k×k windows, moved by the stride s (default k), each give their mean. As a matrix,
+/// Y = X·Aᵀ with A holding 1/k² in the columns of each window's pixels, so
+/// <code>
+/// feedforward:  Y[n, (c·H' + i)·W' + j] = Σ over (u, v) of X[n, (c·H + i·s + u)·W + j·s + v] / k²
+/// backprop:     DX = DY·A              (each DY entry spread as DY/k² over its window; overlapping windows add)
+/// </code>
+/// No padding; a window must fit.
+/// </summary>
+public sealed class AveragePoolingLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Pooling of <paramref name="input"/> images with k×k windows moved by <paramref name="stride"/> (default k).</summary>
+    public AveragePoolingLayer(ImageShape input, int kernel, int? stride = null)
+    {
+        if (kernel < 1) throw new ArgumentOutOfRangeException(nameof(kernel), $"the window must be at least 1×1, got {kernel}");
+        Stride = stride ?? kernel;
+        if (Stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"the stride must be at least 1, got {Stride}");
+        Input = input;
+        Kernel = kernel;
+        Output = input.Slide(input.Channels, kernel, kernel, Stride, 0) ?? throw new ArgumentException($"a {kernel}×{kernel} window does not fit {input} images", nameof(kernel));
+    }
+
+    public ImageShape Input { get; }
+
+    public ImageShape Output { get; }
+
+    public int Kernel { get; }
+
+    public int Stride { get; }
+
+    public override int InputSize => Input.Size;
+
+    public override int OutputSize => Output.Size;
+
+    private T Weight => T.One / T.CreateChecked(Kernel * Kernel);
+
+    protected override void FeedforwardCore(Matrix<T> Y)
+    {
+        T weight = Weight;
+        ConvolutionLayer<T>.ForSamples(X.Rows, n =>
+        {
+            var x = X.Row(n);
+            var y = Y.Row(n);
+            for (int c = 0, o = 0; c < Output.Channels; c++)
+                for (int i = 0; i < Output.Height; i++)
+                    for (int j = 0; j < Output.Width; j++, o++)
+                    {
+                        T sum = T.Zero;
+                        for (int u = 0; u < Kernel; u++)
+                            for (int v = 0; v < Kernel; v++) sum += x[(c * Input.Height + i * Stride + u) * Input.Width + j * Stride + v];
+                        y[o] = sum * weight;
+                    }
+        });
+    }
+
+    protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
+    {
+        if (!ComputeInputGradient) return;
+        T weight = Weight;
+        // DX = DY·A
+        ConvolutionLayer<T>.ForSamples(X.Rows, n =>
+        {
+            var dx = DX.Row(n);
+            var dy = DY.Row(n);
+            dx.Clear();
+            for (int c = 0, o = 0; c < Output.Channels; c++)
+                for (int i = 0; i < Output.Height; i++)
+                    for (int j = 0; j < Output.Width; j++, o++)
+                    {
+                        T share = dy[o] * weight;
+                        for (int u = 0; u < Kernel; u++)
+                            for (int v = 0; v < Kernel; v++) dx[(c * Input.Height + i * Stride + u) * Input.Width + j * Stride + v] += share;
+                    }
+        });
+    }
+
+    /// <summary>In the <c>--layers</c> grammar.</summary>
+    internal string LayerSpec => Stride == Kernel ? $"AvgPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"AvgPool(kernel={Kernel}, stride={Stride})");
+
+    public override string ToString() => $"AveragePooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
+}

@@ -16,6 +16,7 @@ using static TorchSharp.torch;
 //   epoch [timed epochs]             seconds per epoch, 3072-1024-512-10 and 784-1024-512-10, 1 and 2 threads
 //   infer                            samples/s at batch 1000 and batch-1 latency, 3072-1024-512-10
 //   sparse [timed epochs] [threads]  our sparse epochs at Erdős–Rényi densities against dense epochs of both
+//   cnn [timed epochs] [threads]     seconds per epoch of the small CNN of issue 15 (2 conv + pooling, 784-128-10)
 // Run through bench/run.sh, which deals with libLibTorchSharp's GLIBCXX_3.4.32 on Debian 12.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 string what = args.Length > 0 ? args[0] : "epoch";
@@ -37,6 +38,21 @@ switch (what)
             }
         }
         return 0;
+    case "cnn":
+    {
+        // the CNN of issue 15 on Fashion-MNIST-shaped data (60 000 rows of 784), batch 100, SGD with momentum 0.9
+        Console.WriteLine("| network | threads | ours s/epoch | TorchSharp s/epoch | ratio | two-core capacity before, after |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        var data = Peer.Synthetic(784, 60000);
+        foreach (int threads in args.Length > 2 ? [int.Parse(args[2], CultureInfo.InvariantCulture)] : new[] { 1, 2 })
+        {
+            double before = Nerva.Bench.Capacity.TwoThreads();
+            var (ours, theirs) = Peer.AlternateEpochs(Peer.OurCnn, Peer.TorchCnn, data, threads, epochs);
+            double after = Nerva.Bench.Capacity.TwoThreads();
+            Console.WriteLine($"| 2 conv + pool, 784-128-10 | {threads} | {ours:F2} | {theirs:F2} | {ours / theirs:F2} | {before:F2}, {after:F2} |");
+        }
+        return 0;
+    }
     case "infer":
         Console.WriteLine("| case | threads | ours | TorchSharp | ours/TorchSharp |");
         Console.WriteLine("|---|---|---|---|---|");
@@ -97,10 +113,13 @@ internal static class Peer
     }
 
     /// <summary>Our training: each call runs one epoch and returns its seconds.</summary>
-    private static Func<double> OurTrainer(int[] sizes, Dataset data, int threads, double density)
+    private static Func<double> OurTrainer(int[] sizes, Dataset data, int threads, double density) => OurTrainer(rng => Ours(sizes, density, rng), data, threads);
+
+    /// <summary>Our training of the network <paramref name="make"/> builds: each call runs one epoch and returns its seconds.</summary>
+    private static Func<double> OurTrainer(Func<Rng, MultilayerPerceptron<float>> make, Dataset data, int threads)
     {
         var rng = new Rng(2);
-        var mlp = Ours(sizes, density, rng);
+        var mlp = make(rng);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 100, Statistics = false };
         return () =>
         {
@@ -116,10 +135,14 @@ internal static class Peer
     /// Medians of (ours, TorchSharp's) seconds per epoch, after one warm-up epoch each, timed in turns (ours, theirs,
     /// ours, …) with a pause between, so that a change in what the host gives this machine falls on both sides.
     /// </summary>
-    public static (double Ours, double Theirs) AlternateEpochs(int[] sizes, Dataset data, int threads, int epochs)
+    public static (double Ours, double Theirs) AlternateEpochs(int[] sizes, Dataset data, int threads, int epochs) =>
+        AlternateEpochs(rng => Ours(sizes, 1, rng), () => TorchModel(sizes), data, threads, epochs);
+
+    /// <summary>As above, for any pair of networks: ours built by <paramref name="ours"/>, TorchSharp's by <paramref name="theirs"/>.</summary>
+    public static (double Ours, double Theirs) AlternateEpochs(Func<Rng, MultilayerPerceptron<float>> make, Func<nn.Module<Tensor, Tensor>> makeTorch, Dataset data, int threads, int epochs)
     {
-        var ours = OurTrainer(sizes, data, threads, 1);
-        using var theirs = new TorchTrainer(sizes, data, threads);
+        var ours = OurTrainer(make, data, threads);
+        using var theirs = new TorchTrainer(makeTorch, data, threads);
         var (our, their) = (new List<double>(), new List<double>());
         for (int e = 0; e <= epochs; e++)
         {
@@ -134,6 +157,19 @@ internal static class Peer
         return (Median(our), Median(their));
     }
 
+    /// <summary>The small CNN of issue 15 (2 conv + pooling blocks and one hidden dense layer) in the mlp grammar.</summary>
+    public const string CnnLayers = "Conv(out=32, kernel=3, padding=1);ReLU;MaxPool(2);Conv(out=64, kernel=3, padding=1);ReLU;MaxPool(2);Flatten;ReLU;Linear";
+
+    public static MultilayerPerceptron<float> OurCnn(Rng rng) => NetworkBuilder.Build(SpecParser.List(CnnLayers), [784, 128, 10], [0],
+        [WeightInitializer.He], [new Momentum(0.9)], rng, input: new ImageShape(1, 28, 28));
+
+    /// <summary>The same CNN in TorchSharp: rows reshaped to 1×28×28 images, as ours read them.</summary>
+    public static nn.Module<Tensor, Tensor> TorchCnn() => nn.Sequential(
+        ("unflatten", nn.Unflatten(1, [1, 28, 28])),
+        ("conv1", nn.Conv2d(1, 32, 3, padding: 1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(32, 64, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("flatten", nn.Flatten()), ("linear1", nn.Linear(3136, 128)), ("relu3", nn.ReLU()), ("linear2", nn.Linear(128, 10)));
+
     private static nn.Module<Tensor, Tensor> TorchModel(int[] sizes) => nn.Sequential(
         ("linear1", nn.Linear(sizes[0], sizes[1])), ("relu1", nn.ReLU()),
         ("linear2", nn.Linear(sizes[1], sizes[2])), ("relu2", nn.ReLU()),
@@ -142,7 +178,7 @@ internal static class Peer
     /// <summary>Median seconds of TorchSharp's epochs after one warm-up epoch.</summary>
     public static double TorchEpoch(int[] sizes, Dataset data, int threads, int epochs)
     {
-        using var trainer = new TorchTrainer(sizes, data, threads);
+        using var trainer = new TorchTrainer(() => TorchModel(sizes), data, threads);
         return Median([.. Enumerable.Range(0, epochs + 1).Select(_ => trainer.Epoch()).Skip(1)]);
     }
 
@@ -155,7 +191,7 @@ internal static class Peer
         private readonly optim.Optimizer _optimizer;
         private readonly nn.Module<Tensor, Tensor, Tensor> _loss = nn.CrossEntropyLoss();
 
-        public TorchTrainer(int[] sizes, Dataset data, int threads)
+        public TorchTrainer(Func<nn.Module<Tensor, Tensor>> make, Dataset data, int threads)
         {
             _threads = threads;
             torch.manual_seed(2);
@@ -164,7 +200,7 @@ internal static class Peer
             var labels = new long[N];
             for (int i = 0; i < N; i++) labels[i] = Dataset.ArgMax<float>(data.Ttrain.Row(i));
             _T = torch.tensor(labels);
-            _model = TorchModel(sizes);
+            _model = make();
             _optimizer = optim.SGD(_model.parameters(), 0.01, momentum: 0.9);
         }
 

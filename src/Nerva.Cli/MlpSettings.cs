@@ -6,6 +6,7 @@ internal sealed record MlpSettings
     public ulong? Seed { get; init; }
     public string? Layers { get; init; }
     public string? LayerSizes { get; init; }
+    public string? InputShape { get; init; }
     public string? Densities { get; init; }
     public double OverallDensity { get; init; } = 1;
     public string? Dropouts { get; init; }

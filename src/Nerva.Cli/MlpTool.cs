@@ -35,8 +35,9 @@ internal static class MlpTool
             throw new InvalidSpecException("--load-model brings the network: give it without --layers, --layer-sizes, --densities, --dropouts and --load-weights");
         foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx })
             if (target is not null) AtomicFile.CheckWritable(target);
-        // a model file is read before the data: its problems do not wait for a data load
+        // a model file is read, and the layers' shapes are checked, before the data: their problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
+        if (loaded is null) Plan(s);
         if (s.Threads is int threads) Parallelism.Threads = threads;
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);
@@ -127,7 +128,7 @@ internal static class MlpTool
         var sources = new[] { s.Cifar10, s.Mnist, s.Dataset, s.Idx, s.GenerateDataset, s.LoadDataset, s.Preprocessed }.Count(x => x is not null);
         if (sources == 0) throw new InvalidSpecException("no data: give one of --dataset fashion-mnist, --idx DIR, --mnist DIR, --cifar10 DIR, --generate-dataset checkerboard|mini, --load-dataset FILE, --preprocessed DIR");
         if (sources > 1) throw new InvalidSpecException("give only one data source (--dataset, --idx, --mnist, --cifar10, --generate-dataset, --load-dataset or --preprocessed)");
-        if (s.Cifar10 is not null) return ImageDatasets.LoadCifar10(s.Cifar10);
+        if (s.Cifar10 is not null) return IsConvolutional(s) ? ImageDatasets.LoadCifar10ChannelsFirst(s.Cifar10) : ImageDatasets.LoadCifar10(s.Cifar10);
         if (s.Mnist is not null) return ImageDatasets.LoadMnistNpz(Directory.Exists(s.Mnist) ? Path.Combine(s.Mnist, "mnist.npz") : s.Mnist);
         if (s.Idx is not null) return ImageDatasets.LoadIdxDirectory(s.Idx);
         if (s.GenerateDataset is not null) return GeneratedDatasets.Generate(s.GenerateDataset, s.DatasetSize, rng);
@@ -151,6 +152,27 @@ internal static class MlpTool
         return data;
     }
 
+    /// <summary>Whether the layer list has a convolutional part (which takes images channels-first).</summary>
+    private static bool IsConvolutional(MlpSettings s) => SpecParser.List(s.Layers).Any(spec => spec.StartsWith("Conv", StringComparison.Ordinal) || spec.Contains("Pool(", StringComparison.Ordinal));
+
+    /// <summary>--input-shape, or the image datasets' own shape when the network is convolutional.</summary>
+    private static ImageShape? InputShape(MlpSettings s)
+    {
+        if (s.InputShape is not null) return NetworkBuilder.InputShape(s.InputShape);
+        if (!IsConvolutional(s)) return null;
+        if (s.Dataset is not null || s.Idx is not null || s.Mnist is not null) return new ImageShape(1, 28, 28);
+        if (s.Cifar10 is not null) return new ImageShape(3, 32, 32);
+        return null;
+    }
+
+    /// <summary>Every layer's shapes, checked without allocating the network.</summary>
+    private static void Plan(MlpSettings s)
+    {
+        if (s.Layers is null) throw new InvalidSpecException("--layers is required, e.g. --layers \"ReLU;ReLU;Linear\"");
+        if (s.LayerSizes is null) throw new InvalidSpecException("--layer-sizes is required, e.g. --layer-sizes \"784;256;10\"");
+        NetworkBuilder.Plan(SpecParser.List(s.Layers), SpecParser.LayerSizes(s.LayerSizes), InputShape(s));
+    }
+
     private static MultilayerPerceptron<float> BuildNetwork(MlpSettings s, Rng rng)
     {
         if (s.Layers is null) throw new InvalidSpecException("--layers is required, e.g. --layers \"ReLU;ReLU;Linear\"");
@@ -169,7 +191,7 @@ internal static class MlpTool
         var optimizers = SpecParser.List(s.Optimizers).Select(SpecParser.Optimizer).ToArray();
         if (weights.Length == 0) throw new InvalidSpecException("--layer-weights is empty");
         if (optimizers.Length == 0) throw new InvalidSpecException("--optimizers is empty");
-        return NetworkBuilder.Build(layers, sizes, dropouts, weights, optimizers, rng, densities);
+        return NetworkBuilder.Build(layers, sizes, dropouts, weights, optimizers, rng, densities, InputShape(s));
     }
 
     private static DynamicSparseTraining? SparseTraining(MlpSettings s, MultilayerPerceptron<float> mlp)

@@ -22,6 +22,7 @@ public sealed class ConvolutionTests
         { 3, 6, 6, 2, 3, 3, 2, 1, 4 },
         { 2, 7, 5, 4, 2, 3, 1, 1, 1 },
         { 3, 4, 6, 2, 1, 1, 2, 0, 3 },
+        { 1, 5, 5, 8, 2, 2, 1, 1, 3 },    // kernels shorter (4) than the channels are many (8): DW computed transposed
     };
 
     /// <summary>

@@ -72,7 +72,7 @@ public sealed class SpecParserTests
         Assert.Contains("activation=SReLU(al=0,tl=0,ar=0,tr=1), dropout=0.1", mlp.Layers[2].ToString());
         Assert.Contains("needs 3 sizes, got 4", Assert.Throws<InvalidSpecException>(() => NetworkBuilder.Build(["ReLU", "Linear"], [1, 2, 3, 4], [0], xavier, gd, rng)).Message);
         Assert.Contains("unknown layer 'Swish'", Assert.Throws<InvalidSpecException>(() => NetworkBuilder.Build(["Swish"], [1, 2], [0], xavier, gd, rng)).Message);
-        Assert.Contains("2 values for 3 layers (BatchNormalization included)",
+        Assert.Contains("2 values for 3 layers with parameters (convolutions and BatchNormalization included)",
             Assert.Throws<InvalidSpecException>(() => NetworkBuilder.Build(["ReLU", "BatchNormalization", "Linear"], [1, 2, 3], [0], xavier, [new GradientDescent(), new GradientDescent()], rng)).Message);
         Assert.Contains("missing argument 'alpha'", Assert.Throws<InvalidSpecException>(() => NetworkBuilder.Build(["LeakyReLU"], [1, 2], [0], xavier, gd, rng)).Message);
     }

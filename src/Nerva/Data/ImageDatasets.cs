@@ -60,12 +60,18 @@ public static class ImageDatasets
     /// </summary>
     public static Dataset LoadCifar10(string directory) => LoadCifar10(directory, 10000);
 
+    /// <summary>
+    /// CIFAR-10 with the pixels channels-first, as the file stores them (R1 R2 … G1 … B1 …): the order convolution layers
+    /// take (<c>--input-shape 3,32,32</c>).
+    /// </summary>
+    public static Dataset LoadCifar10ChannelsFirst(string directory) => LoadCifar10(directory, 10000, channelsFirst: true);
+
     /// <summary>CIFAR-10 with <paramref name="records"/> records per batch file (10000; tests use fewer).</summary>
-    internal static Dataset LoadCifar10(string directory, int records)
+    internal static Dataset LoadCifar10(string directory, int records, bool channelsFirst = false)
     {
         string folder = Directory.Exists(Path.Combine(directory, "cifar-10-batches-bin")) ? Path.Combine(directory, "cifar-10-batches-bin") : directory;
-        var train = Enumerable.Range(1, 5).Select(i => ReadCifarBatch(Path.Combine(folder, $"data_batch_{i}.bin"), records)).ToArray();
-        var test = ReadCifarBatch(Path.Combine(folder, "test_batch.bin"), records);
+        var train = Enumerable.Range(1, 5).Select(i => ReadCifarBatch(Path.Combine(folder, $"data_batch_{i}.bin"), records, channelsFirst)).ToArray();
+        var test = ReadCifarBatch(Path.Combine(folder, "test_batch.bin"), records, channelsFirst);
         var Xtrain = new Matrix<float>(5 * records, 3072);
         var labels = new long[5 * records];
         for (int b = 0; b < 5; b++)
@@ -76,7 +82,7 @@ public static class ImageDatasets
         return AsPixels(Dataset.FromLabels(Xtrain, labels, test.X, test.Labels, classes: 10));
     }
 
-    private static (Matrix<float> X, long[] Labels) ReadCifarBatch(string path, int records)
+    private static (Matrix<float> X, long[] Labels) ReadCifarBatch(string path, int records, bool channelsFirst)
     {
         FileKind.CheckInput(path, " (the CIFAR-10 binary version)");
         // the size before the bytes are read: a 3 GB file is refused by its length, not by a failed read
@@ -92,7 +98,7 @@ public static class ImageDatasets
             labels[i] = bytes[offset];
             if (labels[i] > 9) throw new DataFormatException($"{path}: label {labels[i]} of record {i} is out of range: valid labels are 0..9");
             var row = X.Row(i);
-            for (int j = 0; j < 3072; j++) row[3 * (j % 1024) + j / 1024] = ToUnit(bytes[offset + 1 + j]);
+            for (int j = 0; j < 3072; j++) row[channelsFirst ? j : 3 * (j % 1024) + j / 1024] = ToUnit(bytes[offset + 1 + j]);
         }
         return (X, labels);
     }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using Nerva.Kernels;
 
 namespace Nerva.Layers;
 
@@ -39,44 +41,56 @@ public sealed class AveragePoolingLayer<T> : Layer<T> where T : unmanaged, IFloa
 
     private T Weight => T.One / T.CreateChecked(Kernel * Kernel);
 
-    protected override void FeedforwardCore(Matrix<T> Y)
-    {
-        T weight = Weight;
-        ConvolutionLayer<T>.ForSamples(X.Rows, n =>
-        {
-            var x = X.Row(n);
-            var y = Y.Row(n);
-            for (int c = 0, o = 0; c < Output.Channels; c++)
-                for (int i = 0; i < Output.Height; i++)
-                    for (int j = 0; j < Output.Width; j++, o++)
-                    {
-                        T sum = T.Zero;
-                        for (int u = 0; u < Kernel; u++)
-                            for (int v = 0; v < Kernel; v++) sum += x[(c * Input.Height + i * Stride + u) * Input.Width + j * Stride + v];
-                        y[o] = sum * weight;
-                    }
-        });
-    }
+    protected override void FeedforwardCore(Matrix<T> Y) => Parallelism.For(X.Rows, (long)X.Rows * InputSize, new Forward(this, Y));
 
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
-        if (!ComputeInputGradient) return;
-        T weight = Weight;
-        // DX = DY·A
-        ConvolutionLayer<T>.ForSamples(X.Rows, n =>
+        if (ComputeInputGradient) Parallelism.For(X.Rows, (long)X.Rows * InputSize, new Backward(this, DY));
+    }
+
+    /// <summary>Sample n: every window's mean.</summary>
+    private readonly struct Forward(AveragePoolingLayer<T> layer, Matrix<T> Y) : IParallelBody
+    {
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public void Run(int n)
         {
-            var dx = DX.Row(n);
-            var dy = DY.Row(n);
+            var (input, output, k, stride, weight) = (layer.Input, layer.Output, layer.Kernel, layer.Stride, layer.Weight);
+            ReadOnlySpan<T> x = layer.X.Row(n);
+            var y = Y.Row(n);
+            for (int c = 0, o = 0; c < output.Channels; c++)
+                for (int i = 0; i < output.Height; i++)
+                    for (int j = 0; j < output.Width; j++, o++)
+                    {
+                        T sum = T.Zero;
+                        for (int u = 0; u < k; u++)
+                            foreach (T v in x.Slice((c * input.Height + i * stride + u) * input.Width + j * stride, k)) sum += v;
+                        y[o] = sum * weight;
+                    }
+        }
+    }
+
+    /// <summary>Sample n: DX = DY·A, each DY entry spread as DY/k² over its window.</summary>
+    private readonly struct Backward(AveragePoolingLayer<T> layer, Matrix<T> DY) : IParallelBody
+    {
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public void Run(int n)
+        {
+            var (input, output, k, stride, weight) = (layer.Input, layer.Output, layer.Kernel, layer.Stride, layer.Weight);
+            var dx = layer.DX.Row(n);
+            ReadOnlySpan<T> dy = DY.Row(n);
             dx.Clear();
-            for (int c = 0, o = 0; c < Output.Channels; c++)
-                for (int i = 0; i < Output.Height; i++)
-                    for (int j = 0; j < Output.Width; j++, o++)
+            for (int c = 0, o = 0; c < output.Channels; c++)
+                for (int i = 0; i < output.Height; i++)
+                    for (int j = 0; j < output.Width; j++, o++)
                     {
                         T share = dy[o] * weight;
-                        for (int u = 0; u < Kernel; u++)
-                            for (int v = 0; v < Kernel; v++) dx[(c * Input.Height + i * Stride + u) * Input.Width + j * Stride + v] += share;
+                        for (int u = 0; u < k; u++)
+                        {
+                            var line = dx.Slice((c * input.Height + i * stride + u) * input.Width + j * stride, k);
+                            for (int v = 0; v < line.Length; v++) line[v] += share;
+                        }
                     }
-        });
+        }
     }
 
     /// <summary>In the <c>--layers</c> grammar.</summary>

@@ -63,11 +63,13 @@ public sealed class Model
     /// in <paramref name="layers"/>, e.g. "ReLU;BatchNormalization;ReLU;Linear"), weights drawn by <paramref name="weights"/>
     /// (Xavier, He, …), every layer optimized by <paramref name="optimizer"/> (GradientDescent, Momentum(0.9),
     /// Nesterov(0.9), Adam). A <paramref name="density"/> below 1 makes the layers sparse, spread by the Erdős–Rényi rule;
-    /// <paramref name="dropout"/> applies to the hidden layers. Every name is checked: a bad one is an
+    /// <paramref name="dropout"/> applies to the hidden layers. A convolutional network gives its layers (e.g.
+    /// "Conv(out=32, kernel=3, padding=1);ReLU;MaxPool(2);Flatten;ReLU;Linear", sizes "784-128-10") and
+    /// <paramref name="inputShape"/> "C,H,W". Every name is checked: a bad one is an
     /// <see cref="InvalidSpecException"/> that lists the valid choices.
     /// </summary>
     public static Model Create(string sizes, string activation = "ReLU", string output = "Linear", string weights = "Xavier",
-        string optimizer = "GradientDescent", double density = 1, double dropout = 0, ulong seed = 1, string? layers = null)
+        string optimizer = "GradientDescent", double density = 1, double dropout = 0, ulong seed = 1, string? layers = null, string? inputShape = null)
     {
         ArgumentNullException.ThrowIfNull(sizes);
         var parts = sizes.Split(['-', ';', ','], StringSplitOptions.TrimEntries);
@@ -81,7 +83,8 @@ public sealed class Model
         if (size.Length != linear + 1) throw new InvalidSpecException($"{linear} linear layers need {linear + 1} sizes, got {size.Length} ('{sizes}')");
         double[] densities = density < 1 ? ErdosRenyi.Densities(density, size) : [1];
         double[] dropouts = [.. Enumerable.Range(0, linear).Select(k => k < linear - 1 ? dropout : 0)];
-        var network = NetworkBuilder.Build(specs, size, dropouts, [SpecParser.Weights(weights)], [SpecParser.Optimizer(optimizer)], new Rng(seed), densities);
+        var network = NetworkBuilder.Build(specs, size, dropouts, [SpecParser.Weights(weights)], [SpecParser.Optimizer(optimizer)], new Rng(seed), densities,
+            inputShape is null ? null : NetworkBuilder.InputShape(inputShape));
         return new Model(network);
     }
 

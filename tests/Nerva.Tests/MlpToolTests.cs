@@ -225,6 +225,14 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--gradient-step", "1e308"], "--gradient-step must be in (0, 1]" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--grow-weights", "Bogus"], "Bogus" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--dataset-size", "0"], "--dataset-size must be in 1..100000000, got 0" },
+        // convolutional networks: every shape checked with the layer's number and text (issue 15)
+        { ["--layers", "Conv(out=2, kernel=1);Flatten;Linear", "--layer-sizes", "2;2"], "layer 1 Conv(out=2, kernel=1): a convolutional network needs the input shape C,H,W (--input-shape)" },
+        { ["--layers", "Conv(out=2, kernel=3);Flatten;Linear", "--layer-sizes", "2;2", "--input-shape", "1,1,2"], "layer 1 Conv(out=2, kernel=3): a 3×3 kernel with padding 0 does not fit the 1×1×2 images it gets" },
+        { ["--layers", "Conv(out=2, kernel=1);MaxPool(2);Flatten;Linear", "--layer-sizes", "2;2", "--input-shape", "1,1,2"], "layer 2 MaxPool(2): a 2×2 window does not fit the 2×1×2 images it gets" },
+        { ["--layers", "Conv(out=2, kernel=1, dilation=2);Flatten;Linear", "--layer-sizes", "2;2", "--input-shape", "1,1,2"], "Conv: unknown argument 'dilation' (valid: out, kernel, stride, padding)" },
+        { ["--layers", "Conv(out=2, kernel=1);Flatten;Linear", "--layer-sizes", "3;2", "--input-shape", "1,1,2"], "--layer-sizes starts with 3 inputs, but the input shape 1×1×2 has 2" },
+        { ["--layers", "Conv(out=2, kernel=1);Flatten;Linear", "--layer-sizes", "2;2", "--input-shape", "1,0,2"], "--input-shape '1,0,2': give channels, height and width as positive integers" },
+        { ["--layers", "Conv(out=2, kernel=1);BatchNormalization;MaxPool(1);Flatten;Linear", "--layer-sizes", "2;2", "--input-shape", "1,1,2"], "per-channel batch normalization is not implemented" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--dataset-size", "2147483647"], "--dataset-size must be in 1..100000000, got 2147483647" },
     };
 
@@ -439,6 +447,22 @@ public sealed partial class MlpToolTests : IDisposable
         (code, _, error) = Run("--generate-dataset", "checkerboard", "--load-model", Path.Combine(_directory, "none.npz"), "--epochs", "0");
         Assert.Equal(1, code);
         Assert.Contains("error: --load-model: ", error);
+    }
+
+    [Fact]
+    public void A_convolutional_network_trains_and_its_shapes_are_checked_before_the_data_loads()
+    {
+        // two blobs of points as 1×1×2 images: a 1×2 convolution of 16 channels, ReLU, then a linear layer
+        var (code, output, error) = Run("--load-dataset", WriteBlobs(), "--layers", "Conv(out=16, kernel=1x2);ReLU;Flatten;Linear", "--layer-sizes", "2;2", "--input-shape", "1,1,2",
+            "--loss", "SoftmaxCrossEntropy", "--learning-rate", "0.1", "--epochs", "5", "--batch-size", "20", "--seed", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("Convolution(input=1×1×2, output=16×1×1, kernel=1×2, stride=1, padding=0", output);
+        var accuracies = AccuracyLine().Matches(output).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(accuracies[^1] >= 0.95, output);
+        // a layer that does not fit is named before a missing dataset is looked for
+        (code, _, error) = Run("--load-dataset", "/nonexistent/data.npz", "--layers", "Conv(out=2, kernel=5);Flatten;Linear", "--layer-sizes", "4;2", "--input-shape", "1,2,2");
+        Assert.Equal(1, code);
+        Assert.Contains("layer 1 Conv(out=2, kernel=5): a 5×5 kernel", error);
     }
 
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]

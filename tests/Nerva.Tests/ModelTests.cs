@@ -45,12 +45,20 @@ public sealed class ModelTests : IDisposable
         { "TReLU(0.05);HyperbolicTangent;Linear", "8;16;12;3", 0.5, 0.2 },
     };
 
+    /// <summary>A convolutional network on 2×4×4 "images" of the 8 → 32 features below: every image layer kind.</summary>
+    private const string Convolutional = "Conv(out=3, kernel=3, padding=1);ReLU;MaxPool(2);Conv(out=4, kernel=2x1, stride=1);ELU(0.5);AvgPool(kernel=1, stride=1);Flatten;ReLU;Linear";
+
+    [Fact]
+    public void A_saved_convolutional_model_loads_with_bit_identical_outputs() =>
+        A_saved_model_loads_into_a_fresh_object_with_bit_identical_outputs(Convolutional, "32;12;3", 1, 0, "2,4,4");
+
     [Theory]
     [MemberData(nameof(Architectures))]
-    public void A_saved_model_loads_into_a_fresh_object_with_bit_identical_outputs(string layers, string sizes, double density, double dropout)
+    public void A_saved_model_loads_into_a_fresh_object_with_bit_identical_outputs(string layers, string sizes, double density, double dropout, string? inputShape = null)
     {
-        var model = Model.Create(sizes, layers: layers, weights: "He", optimizer: "Momentum(0.9)", density: density, dropout: dropout, seed: 3);
-        var data = PixelData(8, 3, normalize: true);
+        var model = Model.Create(sizes, layers: layers, weights: "He", optimizer: "Momentum(0.9)", density: density, dropout: dropout, seed: 3, inputShape: inputShape);
+        int features = model.InputSize;
+        var data = PixelData(features, 3, normalize: true);
         model.Train(data, loss: "SquaredError", learningRate: 0.05, epochs: 2, batchSize: 16);   // running statistics and trained SReLU parameters
         string path = Path.Combine(_directory, "m.npz");
         model.Save(path);
@@ -61,7 +69,7 @@ public sealed class ModelTests : IDisposable
             loaded.Network.Layers.OfType<Layers.LinearLayer<float>>().Select(l => (l.IsSparse, l.WeightCount, l.DropoutRate)));
         Assert.Equal(model.Preprocessing.Mean, loaded.Preprocessing.Mean);
         Assert.True(loaded.Preprocessing.ScalePixels);
-        var X = Inputs(50, 8, 9);
+        var X = Inputs(50, features, 9);
         Assert.Equal(Bits(model.Predict(X)), Bits(loaded.Predict(X)));
         Assert.Equal(model.Evaluate(data), loaded.Evaluate(data));
     }
@@ -161,7 +169,7 @@ public sealed class ModelTests : IDisposable
             (Valid.Replace("\"version\":1", "\"version\":7", StringComparison.Ordinal), "version 7 is not supported"),
             (Valid.Replace("\"Nerva.NET model\"", "\"Keras\"", StringComparison.Ordinal), "'format' must be \"Nerva.NET model\""),
             (Valid.Replace("\"ReLU\",", "\"Softplus\",", StringComparison.Ordinal), "unknown layer 'Softplus'"),
-            (Valid.Replace("[8,16,3]", "[8,16]", StringComparison.Ordinal), "need 3 sizes"),
+            (Valid.Replace("[8,16,3]", "[8,16]", StringComparison.Ordinal), "needs 3 sizes"),
             // a 100 000 × 100 000 dense layer (40 GB) claimed without the arrays to fill it
             (Valid.Replace("[8,16,3]", "[100000,100000,3]", StringComparison.Ordinal), "'W1' has shape (16, 8), the description says (100000, 100000)"),
             (Valid.Replace("\"layers\":[\"ReLU\",\"Linear\"],", "", StringComparison.Ordinal), "it needs 'layers'"),

@@ -19,6 +19,8 @@ public sealed class OnnxExportTests : IDisposable
         { "LeakyReLU(1.5);AllReLU(0.2);Linear", 1, false, true },
         { "SReLU(al=0.1, tl=-0.2, ar=0.3, tr=0.9);TReLU(0.05);Linear", 0.5, true, true },
         { "SReLU(al=0.2, tl=0.4, ar=0.5, tr=-0.3);HyperbolicTangent;BatchNormalization;Linear", 1, false, false },   // overlapping SReLU cases
+        // a convolutional part on 3×2×2 images: convolution with padding and stride, pooling of both kinds, activations on their own
+        { "Conv(out=4, kernel=2, padding=1);LeakyReLU(0.2);MaxPool(kernel=2, stride=1);Conv(out=3, kernel=2x1, stride=1);TReLU(0.05);AvgPool(1);Flatten;ReLU;Linear", 1, true, true },
     };
 
     [Theory]
@@ -27,7 +29,8 @@ public sealed class OnnxExportTests : IDisposable
     {
         int linear = Specs.NetworkBuilder.LinearLayerCount(Specs.SpecParser.List(layers));
         string sizes = string.Join('-', new[] { 12, 20, 16, 3 }.Take(linear + 1).Select((n, i) => i == linear ? 3 : n));
-        var model = Model.Create(sizes, layers: layers, weights: "He", density: density, dropout: 0.2, seed: 4);
+        bool convolutional = layers.StartsWith("Conv", StringComparison.Ordinal);
+        var model = Model.Create(sizes, layers: layers, weights: "He", density: density, dropout: 0.2, seed: 4, inputShape: convolutional ? "3,2,2" : null);
         // trained a little, so that batch normalization has running statistics and SReLU trained parameters
         var rng = new Rng(8);
         var X = new Matrix<float>(64, 12);

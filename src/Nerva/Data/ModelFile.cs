@@ -30,14 +30,18 @@ internal static class ModelFile
     private const int MaxDescriptionBytes = 1 << 20;
 
     /// <summary>The architecture as the file's JSON holds it.</summary>
-    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels);
+    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels, int[]? InputShape = null);
 
     public static void Save(Model model, string path)
     {
         var mlp = model.Network;
         var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
-        var description = new Description(FormatName, FormatVersion, LayerSpecs(mlp), [linear[0].InputSize, .. linear.Select(l => l.OutputSize)],
-            [.. linear.Select(l => l.DropoutRate)], [.. linear.Select(l => l.Density)], [.. mlp.Layers.Select(l => OptimizerText(l.Optimizer))], model.Preprocessing.ScalePixels);
+        var image = mlp.Layers.OfType<ConvolutionLayer<float>>().Select(c => (ImageShape?)c.Input).FirstOrDefault()
+            ?? mlp.Layers.OfType<MaxPoolingLayer<float>>().Select(p => (ImageShape?)p.Input).FirstOrDefault()
+            ?? mlp.Layers.OfType<AveragePoolingLayer<float>>().Select(p => (ImageShape?)p.Input).FirstOrDefault();
+        var description = new Description(FormatName, FormatVersion, LayerSpecs(mlp), [mlp.InputSize, .. linear.Select(l => l.OutputSize)],
+            [.. linear.Select(l => l.DropoutRate)], [.. linear.Select(l => l.Density)], [.. mlp.Layers.Where(HasParameters).Select(l => OptimizerText(l.Optimizer))],
+            model.Preprocessing.ScalePixels, image is { } shape ? [shape.Channels, shape.Height, shape.Width] : null);
         var json = JsonSerializer.SerializeToUtf8Bytes(description, ModelJsonContext.Default.Description);
         var arrays = WeightsFile.ToArrays(mlp);
         arrays.Add(new(DescriptionKey, NpyArray.FromBytes(json, json.Length)));
@@ -59,20 +63,38 @@ internal static class ModelFile
         int[] sizes = d.Sizes!;
         double[] dropouts = d.Dropouts!, described = d.Densities!;
         int linearCount = NetworkBuilder.LinearLayerCount(layers);
-        if (sizes.Length != linearCount + 1 || dropouts.Length != linearCount || described.Length != linearCount || optimizers.Length != layers.Length)
-            throw Invalid(path, $"{layers.Length} layers ({linearCount} linear) need {linearCount + 1} sizes, {linearCount} dropout rates and densities and {layers.Length} optimizers; it has {sizes.Length}, {dropouts.Length}, {described.Length}, {optimizers.Length}");
-        // every linear layer's size confirmed by its weight arrays before anything is allocated for it
-        var densities = new double[linearCount];
-        for (int k = 0; k < linearCount; k++)
+        if (sizes.Any(size => size < 1)) throw Invalid(path, $"layer sizes must be at least 1, got {string.Join(", ", sizes)}");
+        if (d.InputShape is not null && (d.InputShape.Length != 3 || d.InputShape.Any(v => v < 1) || (long)d.InputShape[0] * d.InputShape[1] * d.InputShape[2] > Array.MaxLength))
+            throw Invalid(path, $"'input_shape' must be three positive sizes C, H, W, got [{string.Join(", ", d.InputShape)}]");
+        ImageShape? input = d.InputShape is [int C, int H, int W] ? new ImageShape(C, H, W) : null;
+        IReadOnlyList<NetworkBuilder.Planned> plan;
+        try
         {
-            int D = sizes[k], K = sizes[k + 1];
-            if (D < 1 || K < 1) throw Invalid(path, $"layer sizes must be at least 1, got {string.Join(", ", sizes)}");
-            densities[k] = Density(arrays, $"W{k + 1}", K, D, described[k], path);
+            plan = NetworkBuilder.Plan(layers, sizes, input);
+        }
+        catch (InvalidSpecException e)
+        {
+            throw Invalid(path, e.Message);
+        }
+        int withParameters = plan.Count(p => p.Kind is "Conv" or "Dense" or "BatchNormalization");
+        if (dropouts.Length != linearCount || described.Length != linearCount || optimizers.Length != withParameters)
+            throw Invalid(path, $"{linearCount} linear layers need {linearCount} dropout rates and densities, and {withParameters} layers with parameters as many optimizers; it has {dropouts.Length}, {described.Length}, {optimizers.Length}");
+        // every layer's size confirmed by its weight arrays before anything is allocated for it
+        var densities = new double[linearCount];
+        foreach (var p in plan.Where(p => p.Kind == "Dense")) densities[p.Dense] = Density(arrays, $"W{p.Dense + 1}", p.Output, p.Input, described[p.Dense], path);
+        int convolution = 0;
+        foreach (var p in plan.Where(p => p.Kind == "Conv"))
+        {
+            string key = $"conv{++convolution}_W";
+            var (channels, kh, kw, _, _) = NetworkBuilder.ConvolutionArguments(FunctionCall.Parse(p.Spec));
+            int[] expected = [channels, p.Image!.Value.Channels, kh, kw];
+            if (!arrays.TryGetValue(key, out var kernels) || !kernels.Shape.SequenceEqual(expected))
+                throw Invalid(path, $"layer '{p.Spec}' needs kernels '{key}' of shape ({string.Join(", ", expected)})");
         }
         MultilayerPerceptron<float> mlp;
         try
         {
-            mlp = NetworkBuilder.Build(layers, sizes, dropouts, [WeightInitializer.Zero], [.. optimizers.Select(SpecParser.Optimizer)], new Rng(0), densities);
+            mlp = NetworkBuilder.Build(layers, sizes, dropouts, [WeightInitializer.Zero], [.. optimizers.Select(SpecParser.Optimizer)], new Rng(0), densities, input);
         }
         catch (Exception e) when (e is InvalidSpecException or ArgumentException)
         {
@@ -87,21 +109,33 @@ internal static class ModelFile
     {
         var d = Parse(json, path);
         var layers = LayerSpecs(mlp);
-        var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
-        int[] sizes = [linear[0].InputSize, .. linear.Select(l => l.OutputSize)];
+        int[] sizes = [mlp.InputSize, .. mlp.Layers.OfType<LinearLayer<float>>().Select(l => l.OutputSize)];
         // SReLU's parameters are trained (the file's srelu<k> holds them): only its name must agree
         static string Kind(string spec) => spec.StartsWith("SReLU", StringComparison.Ordinal) ? "SReLU" : spec;
         if (!d.Layers!.Select(Kind).SequenceEqual(layers.Select(Kind)) || !d.Sizes!.SequenceEqual(sizes))
             throw new DataFormatException($"{path}: the file's model is {string.Join(';', d.Layers!.Select(name => Npz.Printable(name)))} with sizes {string.Join(';', d.Sizes!)}, this network is {string.Join(';', layers)} with sizes {string.Join(';', sizes)}");
     }
 
-    /// <summary>Every layer in the <c>--layers</c> grammar: "ReLU", "LeakyReLU(0.1)", "Linear", "BatchNormalization", …</summary>
-    public static string[] LayerSpecs(MultilayerPerceptron<float> mlp) => [.. mlp.Layers.Select(layer => layer switch
+    /// <summary>
+    /// Every layer in the <c>--layers</c> grammar: "ReLU", "LeakyReLU(0.1)", "Linear", "BatchNormalization",
+    /// "Conv(out=32, kernel=3, stride=1, padding=1)", "MaxPool(2)", …, with "Flatten" where a convolutional part ends.
+    /// </summary>
+    public static string[] LayerSpecs(MultilayerPerceptron<float> mlp)
     {
-        BatchNormalizationLayer<float> => "BatchNormalization",
-        LinearLayer<float> linear => linear.LayerSpec,
-        _ => throw new NotSupportedException($"a model file cannot describe a {layer.GetType().Name}"),
-    })];
+        var specs = new List<string>();
+        bool convolutional = false;
+        foreach (var layer in mlp.Layers)
+        {
+            bool image = layer is ConvolutionLayer<float> or MaxPoolingLayer<float> or AveragePoolingLayer<float> || (convolutional && layer is not (LinearLayer<float> or BatchNormalizationLayer<float>));
+            if (convolutional && !image) specs.Add("Flatten");
+            convolutional = image;
+            specs.Add(layer.LayerSpec);
+        }
+        return [.. specs];
+    }
+
+    /// <summary>Whether a layer has parameters, and so an optimizer.</summary>
+    private static bool HasParameters(Layers.Layer<float> layer) => layer.Parameters.Count > 0;
 
     /// <summary>An optimizer in the <c>--optimizers</c> grammar, with every digit of its parameters (ToString rounds μ to 5 places).</summary>
     private static string OptimizerText(OptimizerSpec optimizer) => optimizer switch

@@ -30,9 +30,9 @@ public static class WeightsFile
     {
         ArgumentNullException.ThrowIfNull(mlp);
         var arrays = new List<KeyValuePair<string, NpyArray>>();
-        foreach (var (key, linear, vector, _) in Arrays(mlp))
+        foreach (var (key, linear, vector, _, shape) in Arrays(mlp))
         {
-            if (vector is not null) arrays.Add(new(key, NpyArray.FromFloats(vector.AsSpan().ToArray(), vector.Cols)));
+            if (vector is not null) arrays.Add(new(key, NpyArray.FromFloats(vector.AsSpan().ToArray(), shape)));
             else if (linear!.SparseW is { } W)
             {
                 arrays.Add(new(key + "_data", NpyArray.FromFloats(W.Values.AsSpan().ToArray(), W.NonZeroCount)));
@@ -55,7 +55,7 @@ public static class WeightsFile
         ArgumentNullException.ThrowIfNull(mlp);
         // only the arrays this network can take: a W as dense or CSR arrays, every vector; and a model's description
         var wanted = new HashSet<string>(StringComparer.Ordinal) { ModelFile.DescriptionKey };
-        foreach (var (key, linear, _, _) in Arrays(mlp))
+        foreach (var (key, linear, _, _, _) in Arrays(mlp))
         {
             wanted.Add(key);
             if (linear is not null) wanted.UnionWith(SparseSuffixes.Select(suffix => key + suffix));
@@ -68,7 +68,7 @@ public static class WeightsFile
     /// <summary>Loads the weights from arrays already read from <paramref name="path"/>.</summary>
     internal static void Load(MultilayerPerceptron<float> mlp, Dictionary<string, NpyArray> arrays, string path)
     {
-        foreach (var (key, linear, vector, optional) in Arrays(mlp))
+        foreach (var (key, linear, vector, optional, shape) in Arrays(mlp))
         {
             if (vector is not null)
             {
@@ -77,7 +77,7 @@ public static class WeightsFile
                     if (optional) continue; // files of the original hold W and b only
                     throw Missing(arrays, key, path);
                 }
-                CheckShape(array, key, path, vector.Cols);
+                CheckShape(array, key, path, shape);
                 array.ToFloats().CopyTo(vector.AsSpan());
             }
             else if (arrays.TryGetValue(key, out var dense))
@@ -148,25 +148,31 @@ public static class WeightsFile
     /// Every array of the file in order: a linear layer's W (Linear set; saved dense or sparse) or a row vector
     /// (Vector set: b, srelu, batch normalization); Optional marks the ones beyond the original's W and b.
     /// </summary>
-    private static IEnumerable<(string Key, LinearLayer<float>? Linear, Matrix<float>? Vector, bool Optional)> Arrays(MultilayerPerceptron<float> mlp)
+    private static IEnumerable<(string Key, LinearLayer<float>? Linear, Matrix<float>? Vector, bool Optional, int[] Shape)> Arrays(MultilayerPerceptron<float> mlp)
     {
-        int linear = 0, normalization = 0;
+        int linear = 0, normalization = 0, convolution = 0;
         foreach (var layer in mlp.Layers)
         {
             switch (layer)
             {
                 case LinearLayer<float> linearLayer:
                     linear++;
-                    yield return ($"W{linear}", linearLayer, null, false);
-                    yield return ($"b{linear}", null, linearLayer.b, false);
-                    if (linearLayer is SReLULayer<float> srelu) yield return ($"srelu{linear}", null, srelu.A, true);
+                    yield return ($"W{linear}", linearLayer, null, false, [linearLayer.OutputSize, linearLayer.InputSize]);
+                    yield return ($"b{linear}", null, linearLayer.b, false, [linearLayer.b.Cols]);
+                    if (linearLayer is SReLULayer<float> srelu) yield return ($"srelu{linear}", null, srelu.A, true, [srelu.A.Cols]);
+                    break;
+                case ConvolutionLayer<float> conv:
+                    convolution++;
+                    // the kernels as PyTorch stores them, (C', C, kh, kw)
+                    yield return ($"conv{convolution}_W", null, conv.W, false, [conv.Output.Channels, conv.Input.Channels, conv.KernelHeight, conv.KernelWidth]);
+                    yield return ($"conv{convolution}_b", null, conv.b, false, [conv.b.Cols]);
                     break;
                 case BatchNormalizationLayer<float> bn:
                     normalization++;
-                    yield return ($"beta{normalization}", null, bn.beta, true);
-                    yield return ($"gamma{normalization}", null, bn.gamma, true);
-                    yield return ($"running_mean{normalization}", null, bn.RunningMean, true);
-                    yield return ($"running_var{normalization}", null, bn.RunningVariance, true);
+                    yield return ($"beta{normalization}", null, bn.beta, true, [bn.beta.Cols]);
+                    yield return ($"gamma{normalization}", null, bn.gamma, true, [bn.gamma.Cols]);
+                    yield return ($"running_mean{normalization}", null, bn.RunningMean, true, [bn.RunningMean.Cols]);
+                    yield return ($"running_var{normalization}", null, bn.RunningVariance, true, [bn.RunningVariance.Cols]);
                     break;
             }
         }

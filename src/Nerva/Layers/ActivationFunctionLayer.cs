@@ -27,6 +27,9 @@ public sealed class ActivationFunctionLayer<T, TAct> : Layer<T>
 
     public TAct Activation { get; }
 
+    /// <summary>act as an object, for code that handles every activation type (ONNX export).</summary>
+    internal object BoxedActivation => Activation;
+
     public override int InputSize { get; }
 
     public override int OutputSize => InputSize;
@@ -41,7 +44,7 @@ public sealed class ActivationFunctionLayer<T, TAct> : Layer<T>
     }
 
     /// <summary>In the <c>--layers</c> grammar (before Flatten, an activation name is this layer).</summary>
-    internal string LayerSpec => Activation.ToString() is { } text && text.EndsWith("()", StringComparison.Ordinal) ? text[..^2] : Activation.ToString() ?? "";
+    internal override string LayerSpec => Activation.ToString() is { } text && text.EndsWith("()", StringComparison.Ordinal) ? text[..^2] : Activation.ToString() ?? "";
 
     public override string ToString() => $"Activation({Activation}, size={InputSize})";
 }

@@ -30,6 +30,9 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
     /// <summary>act.</summary>
     public TAct Activation { get; protected set; }
 
+    /// <summary>act as an object, for code that handles every activation type (ONNX export).</summary>
+    internal object BoxedActivation => Activation;
+
     /// <summary>Z = X·Wᵀ + 1_N·b.</summary>
     public Matrix<T> Z { get; } = new(0, 0);
 

@@ -94,7 +94,7 @@ public sealed class AveragePoolingLayer<T> : Layer<T> where T : unmanaged, IFloa
     }
 
     /// <summary>In the <c>--layers</c> grammar.</summary>
-    internal string LayerSpec => Stride == Kernel ? $"AvgPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"AvgPool(kernel={Kernel}, stride={Stride})");
+    internal override string LayerSpec => Stride == Kernel ? $"AvgPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"AvgPool(kernel={Kernel}, stride={Stride})");
 
     public override string ToString() => $"AveragePooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
 }

@@ -188,5 +188,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         }
     }
 
+    internal override string LayerSpec => "BatchNormalization";
+
     public override string ToString() => $"BatchNormalization(input_size={InputSize}, output_size={OutputSize})";
 }

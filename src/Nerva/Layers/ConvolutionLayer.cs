@@ -295,7 +295,7 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>In the <c>--layers</c> grammar.</summary>
-    internal string LayerSpec => string.Create(CultureInfo.InvariantCulture,
+    internal override string LayerSpec => string.Create(CultureInfo.InvariantCulture,
         $"Conv(out={Output.Channels}, kernel={(KernelHeight == KernelWidth ? $"{KernelHeight}" : $"{KernelHeight}x{KernelWidth}")}, stride={Stride}, padding={Padding})");
 
     public override string ToString() => $"Convolution(input={Input}, output={Output}, kernel={KernelHeight}×{KernelWidth}, stride={Stride}, padding={Padding}, optimizer={Optimizer})";

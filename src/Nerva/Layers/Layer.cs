@@ -74,6 +74,9 @@ public abstract class Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var p in _parameters) p.Optimizer.Update(eta);
     }
 
+    /// <summary>The layer in the <c>--layers</c> grammar, as a model file describes it.</summary>
+    internal abstract string LayerSpec { get; }
+
     protected abstract void FeedforwardCore(Matrix<T> Y);
 
     protected abstract void BackpropagateCore(Matrix<T> Y, Matrix<T> DY);

@@ -281,7 +281,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     protected virtual string ActivationText => "NoActivation()";
 
     /// <summary>The layer in the <c>--layers</c> grammar: "Linear", "ReLU", "LeakyReLU(0.1)", "Softmax", …</summary>
-    internal string LayerSpec => ActivationText switch
+    internal override string LayerSpec => ActivationText switch
     {
         "NoActivation()" => "Linear",
         var text when text.EndsWith("()", StringComparison.Ordinal) => text[..^2],

@@ -107,7 +107,7 @@ public sealed class MaxPoolingLayer<T> : Layer<T> where T : unmanaged, IFloating
     }
 
     /// <summary>In the <c>--layers</c> grammar.</summary>
-    internal string LayerSpec => Stride == Kernel ? $"MaxPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"MaxPool(kernel={Kernel}, stride={Stride})");
+    internal override string LayerSpec => Stride == Kernel ? $"MaxPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"MaxPool(kernel={Kernel}, stride={Stride})");
 
     public override string ToString() => $"MaxPooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
 }

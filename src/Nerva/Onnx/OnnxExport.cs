@@ -18,6 +18,8 @@ namespace Nerva.Onnx;
 /// activation:    Relu, Sigmoid, Tanh, Elu, LeakyRelu (AllReLU, and LeakyReLU with 0 ≤ α ≤ 1), Max(α·Z, Z) (LeakyReLU
 ///                otherwise), Where(Z &lt; ε, 0, Z) (TReLU), SReLU's three cases as two Where nodes, Softmax, LogSoftmax
 /// batch norm:    BatchNormalization in inference form (running mean and variance, ε = 1e-7)
+/// convolution:   Reshape to N×C×H×W, Conv (kernels C'×C×kh×kw, pads, strides), Flatten; pooling likewise with MaxPool or
+///                AveragePool; an activation on its own as the activation nodes above
 /// </code>
 /// Dropout is the identity in evaluation mode, so it has no node.
 /// </summary>
@@ -37,7 +39,7 @@ internal static class OnnxExport
             throw new NotSupportedException($"the network's dense weights take {bytes >> 20} MB, more than ONNX's 2 GB limit on one file (sparse layers are exported dense)");
         var g = new Graph();
         string x = Preprocess(g, model.Preprocessing, "input");
-        int linear = 0, normalization = 0;
+        int linear = 0, normalization = 0, convolution = 0, pooling = 0, functions = 0;
         foreach (var layer in mlp.Layers)
         {
             switch (layer)
@@ -48,10 +50,32 @@ internal static class OnnxExport
                     x = g.Node("BatchNormalization", [x, g.Tensor(p + "gamma", bn.gamma), g.Tensor(p + "beta", bn.beta), g.Tensor(p + "mean", bn.RunningMean), g.Tensor(p + "var", bn.RunningVariance)],
                         Float("epsilon", (float)MatrixOperations.InvSqrtEpsilon<double>()));
                     break;
+                case ConvolutionLayer<float> c:
+                    convolution++;
+                    // rows to N×C×H×W images, the convolution, and back to rows (channels first, as ours)
+                    x = g.Node("Reshape", [x, g.Shape($"conv{convolution}_images", c.Input)]);
+                    x = g.Node("Conv", [x, g.Tensor($"conv{convolution}_W", c.W, [c.Output.Channels, c.Input.Channels, c.KernelHeight, c.KernelWidth]), g.Tensor($"conv{convolution}_b", c.b)],
+                        Ints("kernel_shape", c.KernelHeight, c.KernelWidth), Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding), Ints("strides", c.Stride, c.Stride));
+                    x = g.Node("Flatten", [x], Int("axis", 1));
+                    break;
+                case MaxPoolingLayer<float> m:
+                    pooling++;
+                    x = g.Node("Reshape", [x, g.Shape($"pool{pooling}_images", m.Input)]);
+                    x = g.Node("Flatten", [g.Node("MaxPool", [x], Ints("kernel_shape", m.Kernel, m.Kernel), Ints("strides", m.Stride, m.Stride))], Int("axis", 1));
+                    break;
+                case AveragePoolingLayer<float> a:
+                    pooling++;
+                    x = g.Node("Reshape", [x, g.Shape($"pool{pooling}_images", a.Input)]);
+                    x = g.Node("Flatten", [g.Node("AveragePool", [x], Ints("kernel_shape", a.Kernel, a.Kernel), Ints("strides", a.Stride, a.Stride))], Int("axis", 1));
+                    break;
                 case LinearLayer<float> l:
                     linear++;
                     string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights()), g.Tensor($"b{linear}", l.b)], Int("transB", 1));
                     x = Activation(g, l, Z, linear);
+                    break;
+                case var other when Boxed(other) is { } activation:
+                    functions++;
+                    x = Activation(g, activation, x, $"f{functions}");
                     break;
                 default:
                     throw new NotSupportedException($"ONNX export does not know the layer {layer.GetType().Name}");
@@ -98,19 +122,46 @@ internal static class OnnxExport
         SoftmaxLayer<float> => g.Node("Softmax", [Z], Int("axis", -1)),
         LogSoftmaxLayer<float> => g.Node("LogSoftmax", [Z], Int("axis", -1)),
         SReLULayer<float> s => SReLU(g, Z, s.A.AsSpan(), k),
-        ActivationLayer<float, ReLU<float>> => g.Node("Relu", [Z]),
-        ActivationLayer<float, Sigmoid<float>> => g.Node("Sigmoid", [Z]),
-        ActivationLayer<float, HyperbolicTangent<float>> => g.Node("Tanh", [Z]),
-        ActivationLayer<float, ELU<float>> a => g.Node("Elu", [Z], Float("alpha", a.Activation.Alpha)),
-        // AllReLU is z < 0 ? αz : z, ONNX's LeakyRelu for every α
-        ActivationLayer<float, AllReLU<float>> a => g.Node("LeakyRelu", [Z], Float("alpha", a.Activation.Alpha)),
-        // LeakyReLU is max(αz, z): LeakyRelu where 0 ≤ α ≤ 1, the max itself otherwise
-        ActivationLayer<float, LeakyReLU<float>> a when a.Activation.Alpha is >= 0 and <= 1 => g.Node("LeakyRelu", [Z], Float("alpha", a.Activation.Alpha)),
-        ActivationLayer<float, LeakyReLU<float>> a => g.Node("Max", [g.Node("Mul", [Z, g.Scalar($"alpha{k}", a.Activation.Alpha)]), Z]),
-        // TReLU is z < ε ? 0 : z (ThresholdedRelu differs at z = ε)
-        ActivationLayer<float, TReLU<float>> a => g.Node("Where", [g.Node("Less", [Z, g.Scalar($"epsilon{k}", a.Activation.Epsilon)]), g.Scalar($"zero{k}", 0f), Z]),
         { LayerSpec: "Linear" } => Z,
+        _ when Boxed(layer) is { } activation => Activation(g, activation, Z, $"{k}"),
         _ => throw new NotSupportedException($"ONNX export does not know the activation of layer {k} ({layer.LayerSpec})"),
+    };
+
+    /// <summary>The activation function of a layer that has one (a dense layer's, or one on its own), else null.</summary>
+    private static object? Boxed(Layer<float> layer) => layer switch
+    {
+        ActivationLayer<float, ReLU<float>> a => a.BoxedActivation,
+        ActivationLayer<float, Sigmoid<float>> a => a.BoxedActivation,
+        ActivationLayer<float, HyperbolicTangent<float>> a => a.BoxedActivation,
+        ActivationLayer<float, ELU<float>> a => a.BoxedActivation,
+        ActivationLayer<float, AllReLU<float>> a => a.BoxedActivation,
+        ActivationLayer<float, LeakyReLU<float>> a => a.BoxedActivation,
+        ActivationLayer<float, TReLU<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, ReLU<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, Sigmoid<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, HyperbolicTangent<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, ELU<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, AllReLU<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, LeakyReLU<float>> a => a.BoxedActivation,
+        ActivationFunctionLayer<float, TReLU<float>> a => a.BoxedActivation,
+        _ => null,
+    };
+
+    /// <summary>An element-wise activation applied to Z; <paramref name="k"/> names its constants.</summary>
+    private static string Activation(Graph g, object activation, string Z, string k) => activation switch
+    {
+        ReLU<float> => g.Node("Relu", [Z]),
+        Sigmoid<float> => g.Node("Sigmoid", [Z]),
+        HyperbolicTangent<float> => g.Node("Tanh", [Z]),
+        ELU<float> a => g.Node("Elu", [Z], Float("alpha", a.Alpha)),
+        // AllReLU is z < 0 ? αz : z, ONNX's LeakyRelu for every α
+        AllReLU<float> a => g.Node("LeakyRelu", [Z], Float("alpha", a.Alpha)),
+        // LeakyReLU is max(αz, z): LeakyRelu where 0 ≤ α ≤ 1, the max itself otherwise
+        LeakyReLU<float> a when a.Alpha is >= 0 and <= 1 => g.Node("LeakyRelu", [Z], Float("alpha", a.Alpha)),
+        LeakyReLU<float> a => g.Node("Max", [g.Node("Mul", [Z, g.Scalar($"alpha{k}", a.Alpha)]), Z]),
+        // TReLU is z < ε ? 0 : z (ThresholdedRelu differs at z = ε)
+        TReLU<float> a => g.Node("Where", [g.Node("Less", [Z, g.Scalar($"epsilon{k}", a.Epsilon)]), g.Scalar($"zero{k}", 0f), Z]),
+        _ => throw new NotSupportedException($"ONNX export does not know the activation {activation}"),
     };
 
     /// <summary>z ≤ t_l ? t_l + a_l(z − t_l) : (z &lt; t_r ? z : t_r + a_r(z − t_r)), the first case first as in <see cref="SReLU{T}"/>.</summary>
@@ -124,6 +175,8 @@ internal static class OnnxExport
     }
 
     private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    private static AttributeProto Ints(string name, params long[] values) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { values } };
 
     private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
@@ -159,6 +212,13 @@ internal static class OnnxExport
         /// <summary>A float initializer: a row vector as 1-D, a matrix as 2-D (W as K×D, as Gemm with transB takes it).</summary>
         public string Tensor(string name, Matrix<float> values) =>
             Add(name, TensorProto.Types.DataType.Float, values.Rows == 1 ? [values.Cols] : [values.Rows, values.Cols], MemoryMarshal.AsBytes(values.AsSpan()));
+
+        /// <summary>A float initializer of the given shape (a convolution's kernels as C'×C×kh×kw).</summary>
+        public string Tensor(string name, Matrix<float> values, long[] dims) => Add(name, TensorProto.Types.DataType.Float, dims, MemoryMarshal.AsBytes(values.AsSpan()));
+
+        /// <summary>The int64 shape −1×C×H×W that Reshape takes rows to images with.</summary>
+        public string Shape(string name, ImageShape image) =>
+            Add(name, TensorProto.Types.DataType.Int64, [4], MemoryMarshal.AsBytes(new long[] { -1, image.Channels, image.Height, image.Width }.AsSpan()));
 
         public string Scalar(string name, float value) => Add(name, TensorProto.Types.DataType.Float, [], MemoryMarshal.AsBytes(new[] { value }.AsSpan()));
 

@@ -127,7 +127,7 @@ public static class NetworkBuilder
                     result.Add(new BatchNormalizationLayer<float>(p.Input, optimizers[o++]));
                     break;
                 case "Conv":
-                    var (outChannels, kh, kw, stride, padding) = ConvolutionArguments(call, p.Spec);
+                    var (outChannels, kh, kw, stride, padding) = ConvolutionArguments(call);
                     result.Add(new ConvolutionLayer<float>(p.Image!.Value, outChannels, kh, kw, stride, padding, rng, weights[w++], optimizers[o++]));
                     break;
                 case "MaxPool":
@@ -202,7 +202,7 @@ public static class NetworkBuilder
             switch (call.Name)
             {
                 case "Conv":
-                    var (outChannels, kh, kw, stride, padding) = ConvolutionArguments(call, where);
+                    var (outChannels, kh, kw, stride, padding) = ConvolutionArguments(call);
                     if (padding >= Math.Max(kh, kw)) throw new InvalidSpecException($"padding {padding} must be less than the kernel ({kh}×{kw})");
                     return image.Slide(outChannels, kh, kw, stride, padding)
                         ?? throw new InvalidSpecException($"a {kh}×{kw} kernel with padding {padding} does not fit the {image} images it gets");
@@ -223,7 +223,7 @@ public static class NetworkBuilder
         }
     }
 
-    private static (int OutChannels, int Kh, int Kw, int Stride, int Padding) ConvolutionArguments(FunctionCall call, string where)
+    internal static (int OutChannels, int Kh, int Kw, int Stride, int Padding) ConvolutionArguments(FunctionCall call)
     {
         call.Allow("out", "kernel", "stride", "padding");
         if (call.IsPositional) throw new InvalidSpecException("Conv: name the arguments, e.g. Conv(out=32, kernel=3, stride=1, padding=1)");

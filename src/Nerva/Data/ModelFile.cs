@@ -36,9 +36,13 @@ internal static class ModelFile
     {
         var mlp = model.Network;
         var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
-        var image = mlp.Layers.OfType<ConvolutionLayer<float>>().Select(c => (ImageShape?)c.Input).FirstOrDefault()
-            ?? mlp.Layers.OfType<MaxPoolingLayer<float>>().Select(p => (ImageShape?)p.Input).FirstOrDefault()
-            ?? mlp.Layers.OfType<AveragePoolingLayer<float>>().Select(p => (ImageShape?)p.Input).FirstOrDefault();
+        // the input images: those of the first convolution or pooling layer (an activation before it keeps their shape)
+        var image = mlp.Layers.Select(layer => layer switch
+        {
+            ConvolutionLayer<float> c => c.Input,
+            PoolingLayer<float> p => p.Input,
+            _ => (ImageShape?)null,
+        }).FirstOrDefault(shape => shape is not null);
         var description = new Description(FormatName, FormatVersion, LayerSpecs(mlp), [mlp.InputSize, .. linear.Select(l => l.OutputSize)],
             [.. linear.Select(l => l.DropoutRate)], [.. linear.Select(l => l.Density)], [.. mlp.Layers.Where(HasParameters).Select(l => OptimizerText(l.Optimizer))],
             model.Preprocessing.ScalePixels, image is { } shape ? [shape.Channels, shape.Height, shape.Width] : null);
@@ -126,7 +130,7 @@ internal static class ModelFile
         bool convolutional = false;
         foreach (var layer in mlp.Layers)
         {
-            bool image = layer is ConvolutionLayer<float> or MaxPoolingLayer<float> or AveragePoolingLayer<float> || (convolutional && layer is not (LinearLayer<float> or BatchNormalizationLayer<float>));
+            bool image = layer is ConvolutionLayer<float> or PoolingLayer<float> || (convolutional && layer is not (LinearLayer<float> or BatchNormalizationLayer<float>));
             if (convolutional && !image) specs.Add("Flatten");
             convolutional = image;
             specs.Add(layer.LayerSpec);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Nerva.Kernels;
@@ -14,30 +13,14 @@ namespace Nerva.Layers;
 /// </code>
 /// No padding; a window must fit.
 /// </summary>
-public sealed class AveragePoolingLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class AveragePoolingLayer<T> : PoolingLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Pooling of <paramref name="input"/> images with k×k windows moved by <paramref name="stride"/> (default k).</summary>
-    public AveragePoolingLayer(ImageShape input, int kernel, int? stride = null)
+    public AveragePoolingLayer(ImageShape input, int kernel, int? stride = null) : base(input, kernel, stride)
     {
-        if (kernel < 1) throw new ArgumentOutOfRangeException(nameof(kernel), $"the window must be at least 1×1, got {kernel}");
-        Stride = stride ?? kernel;
-        if (Stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"the stride must be at least 1, got {Stride}");
-        Input = input;
-        Kernel = kernel;
-        Output = input.Slide(input.Channels, kernel, kernel, Stride, 0) ?? throw new ArgumentException($"a {kernel}×{kernel} window does not fit {input} images", nameof(kernel));
     }
 
-    public ImageShape Input { get; }
-
-    public ImageShape Output { get; }
-
-    public int Kernel { get; }
-
-    public int Stride { get; }
-
-    public override int InputSize => Input.Size;
-
-    public override int OutputSize => Output.Size;
+    private protected override string Name => "AvgPool";
 
     private T Weight => T.One / T.CreateChecked(Kernel * Kernel);
 
@@ -92,9 +75,6 @@ public sealed class AveragePoolingLayer<T> : Layer<T> where T : unmanaged, IFloa
                     }
         }
     }
-
-    /// <summary>In the <c>--layers</c> grammar.</summary>
-    internal override string LayerSpec => Stride == Kernel ? $"AvgPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"AvgPool(kernel={Kernel}, stride={Stride})");
 
     public override string ToString() => $"AveragePooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -16,32 +15,16 @@ namespace Nerva.Layers;
 /// </code>
 /// The position of every maximum is kept from the feedforward. No padding; a window must fit (⌊(H − k)/s⌋ + 1 rows).
 /// </summary>
-public sealed class MaxPoolingLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class MaxPoolingLayer<T> : PoolingLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private int[] _argmax = [];
 
     /// <summary>Pooling of <paramref name="input"/> images with k×k windows moved by <paramref name="stride"/> (default k).</summary>
-    public MaxPoolingLayer(ImageShape input, int kernel, int? stride = null)
+    public MaxPoolingLayer(ImageShape input, int kernel, int? stride = null) : base(input, kernel, stride)
     {
-        if (kernel < 1) throw new ArgumentOutOfRangeException(nameof(kernel), $"the window must be at least 1×1, got {kernel}");
-        Stride = stride ?? kernel;
-        if (Stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), $"the stride must be at least 1, got {Stride}");
-        Input = input;
-        Kernel = kernel;
-        Output = input.Slide(input.Channels, kernel, kernel, Stride, 0) ?? throw new ArgumentException($"a {kernel}×{kernel} window does not fit {input} images", nameof(kernel));
     }
 
-    public ImageShape Input { get; }
-
-    public ImageShape Output { get; }
-
-    public int Kernel { get; }
-
-    public int Stride { get; }
-
-    public override int InputSize => Input.Size;
-
-    public override int OutputSize => Output.Size;
+    private protected override string Name => "MaxPool";
 
     protected override void FeedforwardCore(Matrix<T> Y)
     {
@@ -105,9 +88,6 @@ public sealed class MaxPoolingLayer<T> : Layer<T> where T : unmanaged, IFloating
             for (int o = 0; o < dy.Length; o++) dx[argmax[o]] += dy[o];
         }
     }
-
-    /// <summary>In the <c>--layers</c> grammar.</summary>
-    internal override string LayerSpec => Stride == Kernel ? $"MaxPool({Kernel})" : string.Create(CultureInfo.InvariantCulture, $"MaxPool(kernel={Kernel}, stride={Stride})");
 
     public override string ToString() => $"MaxPooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
 }

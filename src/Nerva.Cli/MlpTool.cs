@@ -38,6 +38,11 @@ internal static class MlpTool
         // a model file is read, and the layers' shapes are checked, before the data: their problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
         if (loaded is null) Plan(s);
+        var loss = SpecParser.Loss(s.Loss);
+        ILearningRateScheduler scheduler = s.LearningRateScheduler is null
+            ? new ConstantScheduler(s.LearningRate)
+            : SpecParser.Scheduler(s.LearningRateScheduler, s.LearningRate);
+        if (s.Precision is < 1 or > 17) throw new InvalidSpecException($"--precision must be in 1..17 digits, got {s.Precision}");
         if (s.Threads is int threads) Parallelism.Threads = threads;
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);
@@ -54,17 +59,13 @@ internal static class MlpTool
         var sparseTraining = SparseTraining(s, mlp);
         if (s.LoadWeights is not null) From("--load-weights", () => WeightsFile.Load(mlp, s.LoadWeights));
         if (s.SaveInitialWeights is not null) WeightsFile.Save(mlp, s.SaveInitialWeights);
-        var loss = SpecParser.Loss(s.Loss);
-        ILearningRateScheduler scheduler = s.LearningRateScheduler is null
-            ? new ConstantScheduler(s.LearningRate)
-            : SpecParser.Scheduler(s.LearningRateScheduler, s.LearningRate);
 
         if (s.Verbose || s.Debug)
         {
             output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}, matrix products: {Kernels<float>.Gemm}");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded {data.Xtrain.Rows} training and {data.Xtest.Rows} test examples of {data.Features} features in {loadSeconds:F3}s"));
         }
-        if (s.Info) PrintInfo(data, mlp, "before training", output);
+        if (s.Info) PrintInfo(data, mlp, "before training", s.Precision, output);
         output.WriteLine("=== Nerva.NET model ===");
         output.WriteLine(mlp.ToString());
         output.WriteLine($"loss = {loss}");
@@ -95,7 +96,7 @@ internal static class MlpTool
         if (s.SaveModel is not null) model.Save(s.SaveModel);
         if (s.Predict is not null) WritePredictions(model, sgd.Data!, s.Predict);
         if (s.ExportOnnx is not null) model.ExportOnnx(s.ExportOnnx);
-        if (s.Info) PrintInfo(data, mlp, "after training", output);
+        if (s.Info) PrintInfo(data, mlp, "after training", s.Precision, output);
         return accuracy;
     }
 
@@ -227,7 +228,8 @@ internal static class MlpTool
             : $"{total}/{total} (100%)";
     }
 
-    private static void PrintInfo(Dataset data, MultilayerPerceptron<float> mlp, string name, TextWriter output)
+    /// <summary>--info: the data's shapes and every parameter's norm, with <paramref name="precision"/> decimals (the original's --precision).</summary>
+    private static void PrintInfo(Dataset data, MultilayerPerceptron<float> mlp, string name, int precision, TextWriter output)
     {
         output.WriteLine($"Xtrain {data.Xtrain.Shape}, Ttrain {data.Ttrain.Shape}, Xtest {data.Xtest.Shape}, Ttest {data.Ttest.Shape}");
         output.WriteLine("==================================");
@@ -241,7 +243,7 @@ internal static class MlpTool
             foreach (var p in layer.Parameters)
             {
                 double norm = Math.Sqrt(p.Value.AsSpan().ToArray().Sum(x => (double)x * x));
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Name}{i} ({p.Value.Shape}) norm = {norm:F8}"));
+                output.WriteLine($"{p.Name}{i} ({p.Value.Shape}) norm = {norm.ToString("F" + precision.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)}");
             }
         }
     }

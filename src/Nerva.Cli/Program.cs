@@ -27,10 +27,10 @@ namespace Nerva.Cli
                 LearningRate = new Option<double>("--learning-rate") { DefaultValueFactory = _ => 0.01, Description = "constant learning rate (the default lr of a scheduler)" },
                 Scheduler = new Option<string?>("--learning-rate-scheduler") { Description = string.Join(", ", SpecParser.SchedulerNames) },
                 Loss = new Option<string>("--loss") { DefaultValueFactory = _ => "SquaredError", Description = string.Join(", ", SpecParser.LossNames) },
-                Epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 100 },
-                BatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 1 },
-                NoShuffle = new Option<bool>("--no-shuffle"),
-                NoStatistics = new Option<bool>("--no-statistics"),
+                Epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 100, Description = "training epochs (0: only evaluate)" },
+                BatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 1, Description = "samples per batch (the last batch of an epoch may be smaller)" },
+                NoShuffle = new Option<bool>("--no-shuffle") { Description = "train on the samples in their order instead of a new random order every epoch" },
+                NoStatistics = new Option<bool>("--no-statistics") { Description = "print only each epoch's time, not its loss and accuracies (saves the evaluation passes)" },
                 LoadWeights = new Option<string?>("--load-weights") { Description = "load W1, b1, … (dense W<k>, or a sparse layer's CSR arrays W<k>_data, _indices, _indptr, _shape) from an .npz before training" },
                 SaveWeights = new Option<string?>("--save-weights") { Description = "save the trained weights to an .npz (sparse layers as SciPy CSR arrays W<k>_data, _indices, _indptr, _shape)" },
                 SaveInitialWeights = new Option<string?>("--save-initial-weights") { Description = "save the initial weights to an .npz" },
@@ -43,26 +43,32 @@ namespace Nerva.Cli
                 Cifar10 = new Option<string?>("--cifar10") { Description = "directory with cifar-10-batches-bin" },
                 Mnist = new Option<string?>("--mnist") { Description = "directory with mnist.npz" },
                 GenerateDataset = new Option<string?>("--generate-dataset") { Description = "checkerboard or mini" },
-                DatasetSize = new Option<int>("--dataset-size") { DefaultValueFactory = _ => 2000 },
+                DatasetSize = new Option<int>("--dataset-size") { DefaultValueFactory = _ => 2000, Description = "training samples of --generate-dataset (the test set has a fifth as many)" },
                 LoadDataset = new Option<string?>("--load-dataset") { Description = ".npz with Xtrain, Ttrain, Xtest, Ttest" },
-                SaveDataset = new Option<string?>("--save-dataset"),
+                SaveDataset = new Option<string?>("--save-dataset") { Description = "save the loaded (and normalised) dataset to an .npz with Xtrain, Ttrain, Xtest, Ttest" },
                 Normalize = new Option<bool>("--normalize") { Description = "standardise every feature with the training set's mean and deviation" },
                 Preprocessed = new Option<string?>("--preprocessed") { Description = "directory of epoch<k>.npz datasets, one per epoch" },
-                Precision = new Option<int>("--precision") { DefaultValueFactory = _ => 4 },
-                Info = new Option<bool>("--info"),
+                Precision = new Option<int>("--precision") { DefaultValueFactory = _ => 4, Description = "decimals of the parameter norms that --info prints (1..17)" },
+                Info = new Option<bool>("--info") { Description = "print the data's shapes and every parameter's norm before and after training" },
                 Timer = new Option<string>("--timer") { DefaultValueFactory = _ => "disabled", Description = "disabled, brief or full" },
                 Prune = new Option<string?>("--prune") { Description = "dynamic sparse training, prune step: " + string.Join(", ", SpecParser.PruneNames) },
                 Grow = new Option<string?>("--grow") { Description = "grow step (default Random): " + string.Join(", ", SpecParser.GrowNames) },
                 GrowWeights = new Option<string>("--grow-weights") { DefaultValueFactory = _ => "Xavier", Description = "initializer of grown weights" },
                 PruneInterval = new Option<int>("--prune-interval") { DefaultValueFactory = _ => 0, Description = "batches between prune-and-grow steps (0: once per epoch)" },
                 Computation = new Option<string>("--computation") { DefaultValueFactory = _ => "managed", Description = "accepted for compatibility; there is one managed backend" },
-                Clip = new Option<double>("--clip") { DefaultValueFactory = _ => 0 },
+                Clip = new Option<double>("--clip") { DefaultValueFactory = _ => 0, Description = "before every epoch after the first, set weights and optimizer state smaller than this to 0 (0: off)" },
                 Threads = new Option<int?>("--threads") { Description = "threads for every kernel (default: all cores)" },
                 GradientStep = new Option<double>("--gradient-step") { DefaultValueFactory = _ => 0, Description = "check gradients of every batch with this finite-difference step" },
-                Verbose = new Option<bool>("--verbose", "-v"),
+                Verbose = new Option<bool>("--verbose", "-v") { Description = "print the command, the seed, the thread count, the GEMM kernel and the data loading time" },
                 Debug = new Option<bool>("--debug", "-d") { Description = "verbose, and full exception details on errors" },
             };
-            var root = new RootCommand("A tool for training multilayer perceptrons");
+            var root = new RootCommand("""
+                A tool for training multilayer perceptrons (and small convolutional networks) with Nerva.NET.
+
+                Examples:
+                  mlp --dataset fashion-mnist --layers "ReLU;ReLU;Linear" --layer-sizes "784;256;128;10" --layer-weights He --optimizers "Nesterov(0.9)" --loss SoftmaxCrossEntropy --epochs 10 --batch-size 100 --save-model m.npz
+                  mlp --dataset fashion-mnist --load-model m.npz --epochs 0 --predict predictions.csv --export-onnx m.onnx
+                """);
             foreach (var property in o.GetType().GetProperties()) root.Options.Add((Option)property.GetValue(o)!);
             root.SetAction(parse =>
             {
@@ -142,6 +148,15 @@ namespace Nerva.Cli
                     return 2;
                 }
             });
+            // an option given twice is one line of ours (System.CommandLine would say "expects a single argument but 2 were provided")
+            var names = root.Options.SelectMany(option => option.Aliases.Prepend(option.Name)).ToHashSet(StringComparer.Ordinal);
+            var given = args.TakeWhile(arg => arg != "--").Select(arg => arg.Split('=', 2)[0]).Where(names.Contains).ToList();
+            var repeated = root.Options.FirstOrDefault(option => given.Count(name => name == option.Name || option.Aliases.Contains(name)) > 1);
+            if (repeated is not null)
+            {
+                error.WriteLine($"error: {repeated.Name} is given more than once: give each option once (see 'mlp --help')");
+                return 1;
+            }
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

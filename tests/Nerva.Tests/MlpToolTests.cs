@@ -203,7 +203,9 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-weights", "/nonexistent/w.npz"], "error: --load-weights: /nonexistent/w.npz: file not found (an .npz archive)" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--timer", "sometimes"], "--timer 'sometimes' (valid: disabled, brief, full)" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--learning-rate", "1e30", "--loss", "SquaredError"], "in epoch 1, batch " },
-        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--epochs", "1", "--epochs", "2"], "'--epochs' expects a single argument" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--epochs", "1", "--epochs", "2"], "--epochs is given more than once: give each option once" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "-v", "--verbose"], "--verbose is given more than once" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--precision", "40"], "--precision must be in 1..17 digits, got 40" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--bogus"], "Unrecognized command or argument '--bogus'" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--layer-weights", "None"], "NaN" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--prune", "Magnitude(0.2)"], "--prune needs sparse layers" },
@@ -463,6 +465,24 @@ public sealed partial class MlpToolTests : IDisposable
         (code, _, error) = Run("--load-dataset", "/nonexistent/data.npz", "--layers", "Conv(out=2, kernel=5);Flatten;Linear", "--layer-sizes", "4;2", "--input-shape", "1,2,2");
         Assert.Equal(1, code);
         Assert.Contains("layer 1 Conv(out=2, kernel=5): a 5×5 kernel", error);
+    }
+
+    [Fact]
+    public void Help_describes_every_option_and_gives_examples_and_specs_are_checked_before_the_data()
+    {
+        var (code, output, _) = Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Examples:", output);
+        var optionLines = output.Split('\n').Where(line => line.StartsWith("  -", StringComparison.Ordinal)).ToArray();
+        Assert.True(optionLines.Length >= 40, output);
+        // an option's line holds its syntax, then (after two or more spaces) its description
+        Assert.All(optionLines, line => Assert.Matches(@"^\s+-\S.*?\S\s{2,}\S", line));
+        // a bad loss or scheduler is named before a missing dataset is looked for
+        (code, _, var error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--loss", "Hinge");
+        Assert.Equal(1, code);
+        Assert.Contains("unknown loss 'Hinge'", error);
+        (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--learning-rate-scheduler", "Cosine");
+        Assert.Contains("unknown learning rate scheduler 'Cosine'", error);
     }
 
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]

@@ -26,6 +26,7 @@ internal sealed record MlpSettings
     public string? LoadModel { get; init; }
     public string? Predict { get; init; }
     public string? ExportOnnx { get; init; }
+    public string? Log { get; init; }
     public string? Dataset { get; init; }
     public string? Idx { get; init; }
     public string? Cifar10 { get; init; }

@@ -33,7 +33,8 @@ internal static class MlpTool
         // the output paths before the data load and the training, so that a typo does not cost a run
         if (s.LoadModel is not null && (s.Layers ?? s.LayerSizes ?? s.Densities ?? s.Dropouts ?? s.LoadWeights) is not null)
             throw new InvalidSpecException("--load-model brings the network: give it without --layers, --layer-sizes, --densities, --dropouts and --load-weights");
-        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx })
+        if (s.Log is not null && !MetricsLog.IsKnown(s.Log)) throw new InvalidSpecException($"--log '{s.Log}': the name must end in .csv or .jsonl");
+        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx, s.Log })
             if (target is not null) AtomicFile.CheckWritable(target);
         // a model file is read, and the layers' shapes are checked, before the data: their problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
@@ -90,6 +91,11 @@ internal static class MlpTool
             {
                 if (epoch > 0) sgd.Data = From("--preprocessed", () => Preprocessed(s, epoch));
             };
+        if (s.Log is not null)
+        {
+            var log = new MetricsLog(s.Log);
+            sgd.EpochCompleted += log.Add;
+        }
         var (accuracy, _) = sgd.Train(data);
         var model = new Model(mlp, sgd.Data!.Preprocessing);
         if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);

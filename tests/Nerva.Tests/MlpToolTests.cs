@@ -485,6 +485,40 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Contains("unknown learning rate scheduler 'Cosine'", error);
     }
 
+    [Fact]
+    public void The_metrics_log_has_the_epoch_lines_numbers()
+    {
+        string csv = Path.Combine(_directory, "metrics.csv"), jsonl = Path.Combine(_directory, "metrics.jsonl");
+        var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--densities", "0.5;1;1", "--log", csv]);
+        Assert.True(code == 0, error);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities", lines[0]);
+        var epochLines = EpochLineFull().Matches(output).ToArray();
+        Assert.Equal(4, epochLines.Length);
+        Assert.Equal(epochLines.Length + 1, lines.Length);
+        for (int e = 0; e < epochLines.Length; e++)
+        {
+            var row = lines[e + 1].Split(',');
+            Assert.Equal(e.ToString(CultureInfo.InvariantCulture), row[0]);
+            for (int k = 1; k <= 5; k++)
+                Assert.Equal(epochLines[e].Groups[k].Value, double.Parse(row[k], CultureInfo.InvariantCulture).ToString("F8", CultureInfo.InvariantCulture));
+            Assert.Equal(3, row[6].Split(';').Length);   // one density per linear layer
+            Assert.Equal(1.0, double.Parse(row[6].Split(';')[2], CultureInfo.InvariantCulture));
+        }
+        // JSON lines, one object per epoch; a name of another kind is refused before anything runs
+        (code, _, error) = Run([.. Checkerboard, "--epochs", "1", "--log", jsonl]);
+        Assert.True(code == 0, error);
+        var objects = File.ReadAllLines(jsonl).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToArray();
+        Assert.Equal([0, 1], objects.Select(o => o.GetProperty("epoch").GetInt32()));
+        Assert.Equal(0.05, objects[1].GetProperty("lr").GetDouble());
+        (code, _, error) = Run([.. Checkerboard, "--epochs", "1", "--log", Path.Combine(_directory, "metrics.txt")]);
+        Assert.Equal(1, code);
+        Assert.Contains("the name must end in .csv or .jsonl", error);
+    }
+
+    [GeneratedRegex(@"epoch +\d+ lr: (\S+)  loss: (\S+)  train accuracy: (\S+)  test accuracy: (\S+) time: (\S+)s")]
+    private static partial Regex EpochLineFull();
+
     [GeneratedRegex(@"epoch +(\d+) lr: \S+  loss: (\S+)  train accuracy")]
     private static partial Regex EpochLine();
 

@@ -37,6 +37,9 @@ public sealed class StochasticGradientDescent(
     /// <summary>Called at the start of every epoch with its index, after the learning rate is set.</summary>
     public event Action<int>? EpochStarting;
 
+    /// <summary>Called after every epoch's line is printed (and for epoch 0, before training) with the epoch's numbers.</summary>
+    public event Action<EpochMetrics>? EpochCompleted;
+
     /// <summary>The data; an <see cref="EpochStarting"/> handler may replace it (preprocessed epochs).</summary>
     public Dataset? Data { get; set; }
 
@@ -49,7 +52,7 @@ public sealed class StochasticGradientDescent(
         Data = data;
         CheckShapes(data);
         LearningRate = scheduler.LearningRate(0);
-        double accuracy = options.Statistics ? PrintStatistics(0, 0) : double.NaN;
+        double accuracy = options.Statistics ? PrintStatistics(0, 0) : Completed(0, 0);
         double total = 0;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
@@ -63,7 +66,11 @@ public sealed class StochasticGradientDescent(
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds - _untimedSeconds;
             total += seconds;
             if (options.Statistics) accuracy = PrintStatistics(epoch + 1, seconds);
-            else output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
+            else
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
+                Completed(epoch + 1, seconds);
+            }
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {options.Epochs} epochs: {total:F8}s"));
         if (options.Timer != "disabled") PrintTimings();
@@ -141,6 +148,14 @@ public sealed class StochasticGradientDescent(
         mlp.IsTraining = true;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch,3} lr: {LearningRate:F8}  loss: {trainLoss:F8}  train accuracy: {trainAccuracy:F8}  test accuracy: {testAccuracy:F8} time: {seconds:F8}s"));
+        return Completed(epoch, seconds, trainLoss, trainAccuracy, testAccuracy);
+    }
+
+    /// <summary>Raises <see cref="EpochCompleted"/>; returns the test accuracy (NaN without statistics).</summary>
+    private double Completed(int epoch, double seconds, double loss = double.NaN, double trainAccuracy = double.NaN, double testAccuracy = double.NaN)
+    {
+        EpochCompleted?.Invoke(new EpochMetrics(epoch, LearningRate, loss, trainAccuracy, testAccuracy, seconds,
+            [.. mlp.Layers.OfType<Layers.LinearLayer<float>>().Select(layer => layer.Density)]));
         return testAccuracy;
     }
 

@@ -27,6 +27,9 @@ internal sealed record MlpSettings
     public string? Predict { get; init; }
     public string? ExportOnnx { get; init; }
     public string? Log { get; init; }
+    public string? CheckpointDirectory { get; init; }
+    public int CheckpointEvery { get; init; } = 1;
+    public string? Resume { get; init; }
     public string? Dataset { get; init; }
     public string? Idx { get; init; }
     public string? Cifar10 { get; init; }

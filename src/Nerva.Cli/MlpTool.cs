@@ -34,7 +34,11 @@ internal static class MlpTool
         if (s.LoadModel is not null && (s.Layers ?? s.LayerSizes ?? s.Densities ?? s.Dropouts ?? s.LoadWeights) is not null)
             throw new InvalidSpecException("--load-model brings the network: give it without --layers, --layer-sizes, --densities, --dropouts and --load-weights");
         if (s.Log is not null && !MetricsLog.IsKnown(s.Log)) throw new InvalidSpecException($"--log '{s.Log}': the name must end in .csv or .jsonl");
-        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx, s.Log })
+        if (s.CheckpointEvery < 1) throw new InvalidSpecException($"--checkpoint-every must be at least 1 epoch, got {s.CheckpointEvery}");
+        string? checkpoint = s.CheckpointDirectory is null ? null : Path.Combine(s.CheckpointDirectory, "checkpoint.npz");
+        string? resume = s.Resume is null ? null : Path.Combine(s.Resume, "checkpoint.npz");
+        if (resume is not null && !File.Exists(resume)) throw new DataFormatException($"--resume: {resume}: file not found (a checkpoint written by --checkpoint DIR)");
+        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx, s.Log, checkpoint })
             if (target is not null) AtomicFile.CheckWritable(target);
         // a model file is read, and the layers' shapes are checked, before the data: their problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
@@ -96,7 +100,20 @@ internal static class MlpTool
             var log = new MetricsLog(s.Log);
             sgd.EpochCompleted += log.Add;
         }
-        var (accuracy, _) = sgd.Train(data);
+        int completed = 0;
+        if (resume is not null)
+        {
+            long batches;
+            (completed, batches) = From("--resume", () => Checkpoint.Load(resume, mlp, rng));
+            sgd.BatchesDone = batches;
+            if (completed > s.Epochs) throw new InvalidSpecException($"--resume: the checkpoint is of epoch {completed}, after the {s.Epochs} epochs asked for");
+        }
+        if (checkpoint is not null)
+            sgd.EpochCompleted += metrics =>
+            {
+                if (metrics.Epoch > completed && metrics.Epoch % s.CheckpointEvery == 0) Checkpoint.Save(checkpoint, mlp, rng, metrics.Epoch, sgd.BatchesDone);
+            };
+        var (accuracy, _) = sgd.Train(data, completed);
         var model = new Model(mlp, sgd.Data!.Preprocessing);
         if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
         if (s.SaveModel is not null) model.Save(s.SaveModel);

@@ -17,6 +17,21 @@ public sealed class Rng
         _s3 = SplitMix64(ref seed);
     }
 
+    /// <summary>
+    /// The generator's four 64-bit words, for a checkpoint: a generator given them continues the same stream. Setting
+    /// refuses anything but four words, not all zero (xoshiro's one state that never leaves itself).
+    /// </summary>
+    public ulong[] State
+    {
+        get => [_s0, _s1, _s2, _s3];
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Length != 4 || value.All(word => word == 0)) throw new ArgumentException("a generator state is four 64-bit words, not all zero", nameof(value));
+            (_s0, _s1, _s2, _s3) = (value[0], value[1], value[2], value[3]);
+        }
+    }
+
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {

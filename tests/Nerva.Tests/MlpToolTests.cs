@@ -516,6 +516,60 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Contains("the name must end in .csv or .jsonl", error);
     }
 
+    /// <summary>Sparse layers with prune and grow, dropout and momentum: every kind of state a checkpoint must carry.</summary>
+    private static readonly string[] Resumable = [.. With("--densities", "0.5;0.5;1", "--dropouts", "0.1;0.1;0"), "--prune", "Magnitude(0.2)", "--prune-interval", "20"];
+
+    [Fact]
+    public void A_run_resumed_from_a_checkpoint_ends_with_the_weights_of_the_run_without_a_stop()
+    {
+        string whole = Path.Combine(_directory, "whole.npz"), resumed = Path.Combine(_directory, "resumed.npz"), checkpoints = Path.Combine(_directory, "checkpoints");
+        Directory.CreateDirectory(checkpoints);
+        var (code, _, error) = Run([.. Resumable, "--epochs", "5", "--save-weights", whole]);
+        Assert.True(code == 0, error);
+        // stopped after epoch 3 (its checkpoint written), then resumed with the same command
+        (code, _, error) = Run([.. Resumable, "--epochs", "3", "--checkpoint", checkpoints]);
+        Assert.True(code == 0, error);
+        (code, var output, error) = Run([.. Resumable, "--epochs", "5", "--resume", checkpoints, "--save-weights", resumed]);
+        Assert.True(code == 0, error);
+        Assert.StartsWith("epoch   3", EpochLine().Match(output).Value);
+        Assert.Equal(Weights(whole), Weights(resumed));
+        // a checkpoint of another network is one line
+        (code, _, error) = Run([.. Checkerboard, "--epochs", "5", "--resume", checkpoints]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: --resume: ", error);
+    }
+
+    /// <summary>Every array of a weights file, as bits.</summary>
+    private static Dictionary<string, string> Weights(string path) =>
+        Npz.Read(path).ToDictionary(pair => pair.Key, pair => Convert.ToHexString(pair.Value.Data));
+
+    [Fact]
+    public void A_run_killed_mid_epoch_resumes_to_the_same_weights()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string whole = Path.Combine(_directory, "whole.npz"), resumed = Path.Combine(_directory, "resumed.npz"), checkpoints = Path.Combine(_directory, "checkpoints");
+        Directory.CreateDirectory(checkpoints);
+        string[] run = [.. Resumable.Select(arg => arg == "2000" ? "20000" : arg), "--epochs", "40"];
+        var (code, _, error) = Run([.. run, "--save-weights", whole]);
+        Assert.True(code == 0, error);
+        // the same run in a process of its own, killed (SIGKILL) once a few checkpoints exist
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { typeof(Mlp).Assembly.Location }.Concat(run).Concat(["--checkpoint", checkpoints])) start.ArgumentList.Add(arg);
+        using (var process = System.Diagnostics.Process.Start(start)!)
+        {
+            string file = Path.Combine(checkpoints, "checkpoint.npz");
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(file) && watch.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited) Thread.Sleep(10);
+            Thread.Sleep(150);
+            Assert.False(process.HasExited, "the run ended before it could be killed: give it more epochs");
+            process.Kill();
+            process.WaitForExit();
+        }
+        (code, _, error) = Run([.. run, "--resume", checkpoints, "--save-weights", resumed]);
+        Assert.True(code == 0, error);
+        Assert.Equal(Weights(whole), Weights(resumed));
+    }
+
     [GeneratedRegex(@"epoch +\d+ lr: (\S+)  loss: (\S+)  train accuracy: (\S+)  test accuracy: (\S+) time: (\S+)s")]
     private static partial Regex EpochLineFull();
 

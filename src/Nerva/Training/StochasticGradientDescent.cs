@@ -26,16 +26,25 @@ namespace Nerva.Training;
 public sealed class StochasticGradientDescent(
     MultilayerPerceptron<float> mlp, ILossFunction loss, ILearningRateScheduler scheduler, TrainingOptions options, Rng rng, TextWriter output)
 {
+    /// <summary>A trainer that prints nothing, with its own generator seeded by <paramref name="seed"/> (shuffling, dropout masks, growth).</summary>
+    public StochasticGradientDescent(MultilayerPerceptron<float> mlp, ILossFunction loss, ILearningRateScheduler scheduler, TrainingOptions options, ulong seed = 0)
+        : this(mlp, loss, scheduler, options, new Rng(seed), TextWriter.Null)
+    {
+    }
+
     private readonly Matrix<float> _X = new(0, 0);
     private readonly Matrix<float> _T = new(0, 0);
     private readonly Matrix<float> _Y = new(0, 0);
     private readonly Matrix<float> _DY = new(0, 0);
     private readonly Dictionary<string, (double Seconds, int Calls)> _timings = [];
-    private long _batchesDone;
+    /// <summary>Batches trained so far, over all epochs (prune-and-grow steps every k batches count them); a resumed run sets it from its checkpoint.</summary>
+    public long BatchesDone { get; set; }
     private double _untimedSeconds;
 
     /// <summary>Called at the start of every epoch with its index, after the learning rate is set.</summary>
     public event Action<int>? EpochStarting;
+
+    private CancellationToken _cancellation;
 
     /// <summary>Called after every epoch's line is printed (and for epoch 0, before training) with the epoch's numbers.</summary>
     public event Action<EpochMetrics>? EpochCompleted;
@@ -46,15 +55,24 @@ public sealed class StochasticGradientDescent(
     /// <summary>The learning rate of the current epoch.</summary>
     public double LearningRate { get; private set; }
 
-    /// <summary>Trains for the configured epochs and returns the final test accuracy and the summed epoch times.</summary>
-    public (double TestAccuracy, double Seconds) Train(Dataset data)
+    /// <summary>
+    /// Trains for the configured epochs and returns the final test accuracy and the summed epoch times. A run resumed from a
+    /// checkpoint (<see cref="Checkpoint"/>) passes the epochs already done and goes on with epoch
+    /// <paramref name="completedEpochs"/> + 1; its first line is the loaded network's. <paramref name="cancellation"/> is
+    /// looked at between batches (an <see cref="OperationCanceledException"/> then ends the run; the network keeps the
+    /// batches done).
+    /// </summary>
+    public (double TestAccuracy, double Seconds) Train(Dataset data, int completedEpochs = 0, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegative(completedEpochs);
         Data = data;
         CheckShapes(data);
-        LearningRate = scheduler.LearningRate(0);
-        double accuracy = options.Statistics ? PrintStatistics(0, 0) : Completed(0, 0);
+        _cancellation = cancellation;
+        LearningRate = scheduler.LearningRate(Math.Max(completedEpochs - 1, 0));
+        double accuracy = options.Statistics ? PrintStatistics(completedEpochs, 0) : Completed(completedEpochs, 0);
         double total = 0;
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        for (int epoch = completedEpochs; epoch < options.Epochs; epoch++)
         {
             LearningRate = scheduler.LearningRate(epoch);
             EpochStarting?.Invoke(epoch);
@@ -86,6 +104,7 @@ public sealed class StochasticGradientDescent(
         var eta = (float)LearningRate;
         for (int start = 0, batch = 1; start < N; start += batchSize, batch++)
         {
+            _cancellation.ThrowIfCancellationRequested();
             int n = Math.Min(batchSize, N - start);
             Gather(data.Xtrain, indices, start, n, _X);
             Gather(data.Ttrain, indices, start, n, _T);
@@ -96,7 +115,7 @@ public sealed class StochasticGradientDescent(
             long t = Now();
             mlp.Optimize(eta);
             Record("optimize", t);
-            _batchesDone++;
+            BatchesDone++;
         }
     }
 
@@ -125,7 +144,7 @@ public sealed class StochasticGradientDescent(
     {
         var sparse = options.SparseTraining;
         if (sparse is null) return false;
-        return sparse.IntervalBatches == 0 ? epoch > 1 && batch == 1 : _batchesDone > 0 && _batchesDone % sparse.IntervalBatches == 0;
+        return sparse.IntervalBatches == 0 ? epoch > 1 && batch == 1 : BatchesDone > 0 && BatchesDone % sparse.IntervalBatches == 0;
     }
 
     /// <summary>Prunes and regrows the sparse layers; gradient growth first backpropagates the coming batch.</summary>

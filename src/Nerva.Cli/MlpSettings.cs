@@ -30,6 +30,8 @@ internal sealed record MlpSettings
     public string? CheckpointDirectory { get; init; }
     public int CheckpointEvery { get; init; } = 1;
     public string? Resume { get; init; }
+    public double ValidationSplit { get; init; }
+    public int EarlyStopping { get; init; }
     public string? Dataset { get; init; }
     public string? Idx { get; init; }
     public string? Cifar10 { get; init; }

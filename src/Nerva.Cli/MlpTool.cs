@@ -34,6 +34,9 @@ internal static class MlpTool
         if (s.LoadModel is not null && (s.Layers ?? s.LayerSizes ?? s.Densities ?? s.Dropouts ?? s.LoadWeights) is not null)
             throw new InvalidSpecException("--load-model brings the network: give it without --layers, --layer-sizes, --densities, --dropouts and --load-weights");
         if (s.Log is not null && !MetricsLog.IsKnown(s.Log)) throw new InvalidSpecException($"--log '{s.Log}': the name must end in .csv or .jsonl");
+        if (!(s.ValidationSplit >= 0 && s.ValidationSplit < 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--validation-split must be in [0, 1), got {s.ValidationSplit}"));
+        if (s.EarlyStopping < 0) throw new InvalidSpecException($"--early-stopping must be at least 1 epoch (0: off), got {s.EarlyStopping}");
+        if (s.EarlyStopping > 0 && s.ValidationSplit == 0) throw new InvalidSpecException("--early-stopping needs --validation-split (the held-out rows whose loss it watches)");
         if (s.CheckpointEvery < 1) throw new InvalidSpecException($"--checkpoint-every must be at least 1 epoch, got {s.CheckpointEvery}");
         string? checkpoint = s.CheckpointDirectory is null ? null : Path.Combine(s.CheckpointDirectory, "checkpoint.npz");
         string? resume = s.Resume is null ? null : Path.Combine(s.Resume, "checkpoint.npz");
@@ -87,6 +90,8 @@ internal static class MlpTool
             Clip = s.Clip,
             Timer = s.Timer,
             GradientStep = s.GradientStep,
+            ValidationSplit = s.ValidationSplit,
+            EarlyStoppingPatience = s.EarlyStopping,
             SparseTraining = sparseTraining,
         };
         var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, output);

@@ -206,6 +206,10 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--epochs", "1", "--epochs", "2"], "--epochs is given more than once: give each option once" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "-v", "--verbose"], "--verbose is given more than once" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--precision", "40"], "--precision must be in 1..17 digits, got 40" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--early-stopping", "3"], "--early-stopping needs --validation-split" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--validation-split", "1"], "--validation-split must be in [0, 1), got 1" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--checkpoint-every", "0"], "--checkpoint-every must be at least 1 epoch" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--resume", "/nonexistent"], "--resume: /nonexistent/checkpoint.npz: file not found" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--bogus"], "Unrecognized command or argument '--bogus'" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--layer-weights", "None"], "NaN" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--prune", "Magnitude(0.2)"], "--prune needs sparse layers" },
@@ -492,7 +496,7 @@ public sealed partial class MlpToolTests : IDisposable
         var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--densities", "0.5;1;1", "--log", csv]);
         Assert.True(code == 0, error);
         var lines = File.ReadAllLines(csv);
-        Assert.Equal("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities", lines[0]);
+        Assert.Equal("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss", lines[0]);
         var epochLines = EpochLineFull().Matches(output).ToArray();
         Assert.Equal(4, epochLines.Length);
         Assert.Equal(epochLines.Length + 1, lines.Length);

@@ -11,4 +11,6 @@ namespace Nerva.Training;
 /// <param name="TestAccuracy">The test set's accuracy.</param>
 /// <param name="Seconds">The epoch's training time (prune and grow steps and statistics excluded).</param>
 /// <param name="Densities">Every linear layer's density (1 for a dense one), after the epoch.</param>
-public sealed record EpochMetrics(int Epoch, double LearningRate, double Loss, double TrainAccuracy, double TestAccuracy, double Seconds, IReadOnlyList<double> Densities);
+/// <param name="ValidationLoss">The held-out rows' mean loss (<see cref="TrainingOptions.ValidationSplit"/>), NaN without them.</param>
+public sealed record EpochMetrics(int Epoch, double LearningRate, double Loss, double TrainAccuracy, double TestAccuracy, double Seconds, IReadOnlyList<double> Densities,
+    double ValidationLoss = double.NaN);

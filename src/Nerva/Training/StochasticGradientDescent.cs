@@ -66,8 +66,13 @@ public sealed class StochasticGradientDescent(
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegative(completedEpochs);
+        if (!(options.ValidationSplit >= 0 && options.ValidationSplit < 1)) throw new ArgumentException($"the validation split must be in [0, 1), got {options.ValidationSplit}");
+        if (options.EarlyStoppingPatience < 0 || (options.EarlyStoppingPatience > 0 && options.ValidationSplit == 0))
+            throw new ArgumentException("early stopping needs a patience of at least 1 epoch and a validation split");
         Data = data;
         CheckShapes(data);
+        if (options.ValidationSplit > 0 && (ValidationRows(data) < 1 || ValidationRows(data) >= data.Xtrain.Rows))
+            throw new ArgumentException($"a validation split of {options.ValidationSplit} of {data.Xtrain.Rows} training rows leaves {ValidationRows(data)} rows to validate on, or none to train on");
         _cancellation = cancellation;
         LearningRate = scheduler.LearningRate(Math.Max(completedEpochs - 1, 0));
         double accuracy = options.Statistics ? PrintStatistics(completedEpochs, 0) : Completed(completedEpochs, 0);
@@ -89,6 +94,7 @@ public sealed class StochasticGradientDescent(
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
                 Completed(epoch + 1, seconds);
             }
+            if (StopEarly(epoch + 1)) break;
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {options.Epochs} epochs: {total:F8}s"));
         if (options.Timer != "disabled") PrintTimings();
@@ -97,7 +103,7 @@ public sealed class StochasticGradientDescent(
 
     private void TrainEpoch(int epoch, Dataset data)
     {
-        int N = data.Xtrain.Rows, batchSize = options.BatchSize;
+        int N = TrainingRows(data), batchSize = options.BatchSize;
         var indices = Indices(N);
         if (options.Shuffle) rng.Shuffle(indices.AsSpan());
         mlp.IsTraining = true;
@@ -162,7 +168,7 @@ public sealed class StochasticGradientDescent(
     {
         var data = Data!;
         mlp.IsTraining = false;
-        var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain);
+        var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain, 0, TrainingRows(data));
         var (_, testAccuracy) = Evaluate(data.Xtest, data.Ttest);
         mlp.IsTraining = true;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -170,23 +176,64 @@ public sealed class StochasticGradientDescent(
         return Completed(epoch, seconds, trainLoss, trainAccuracy, testAccuracy);
     }
 
-    /// <summary>Raises <see cref="EpochCompleted"/>; returns the test accuracy (NaN without statistics).</summary>
+    /// <summary>Raises <see cref="EpochCompleted"/> (with the validation loss, when rows are held out); returns the test accuracy (NaN without statistics).</summary>
     private double Completed(int epoch, double seconds, double loss = double.NaN, double trainAccuracy = double.NaN, double testAccuracy = double.NaN)
     {
+        _validationLoss = double.NaN;
+        if (options.ValidationSplit > 0)
+        {
+            var data = Data!;
+            mlp.IsTraining = false;
+            _validationLoss = Evaluate(data.Xtrain, data.Ttrain, TrainingRows(data), ValidationRows(data)).Loss;
+            mlp.IsTraining = true;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch,3} validation loss: {_validationLoss:F8}"));
+        }
         EpochCompleted?.Invoke(new EpochMetrics(epoch, LearningRate, loss, trainAccuracy, testAccuracy, seconds,
-            [.. mlp.Layers.OfType<Layers.LinearLayer<float>>().Select(layer => layer.Density)]));
+            [.. mlp.Layers.OfType<Layers.LinearLayer<float>>().Select(layer => layer.Density)], _validationLoss));
         return testAccuracy;
     }
 
-    /// <summary>(loss summed over X / rows, accuracy) in batches of the batch size.</summary>
-    public (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T)
+    private double _validationLoss, _bestValidationLoss = double.PositiveInfinity;
+    private int _bestEpoch;
+    private List<KeyValuePair<string, NpyArray>>? _bestWeights;
+
+    /// <summary>
+    /// Early stopping: keeps the weights of the epoch with the lowest validation loss so far; once it is
+    /// <see cref="TrainingOptions.EarlyStoppingPatience"/> epochs old, gives them back to the network and says so.
+    /// </summary>
+    private bool StopEarly(int epoch)
     {
-        if (X.Rows == 0) return (0, 0);
+        if (options.EarlyStoppingPatience == 0) return false;
+        if (_validationLoss < _bestValidationLoss)
+        {
+            (_bestValidationLoss, _bestEpoch, _bestWeights) = (_validationLoss, epoch, WeightsFile.ToArrays(mlp));
+            return false;
+        }
+        if (epoch - _bestEpoch < options.EarlyStoppingPatience || _bestWeights is null) return false;
+        WeightsFile.Load(mlp, new Dictionary<string, NpyArray>(_bestWeights, StringComparer.Ordinal), "the best epoch's weights");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"early stopping after epoch {epoch}: the validation loss has not improved for {options.EarlyStoppingPatience} epochs; the weights of epoch {_bestEpoch} (validation loss {_bestValidationLoss:F8}) are restored"));
+        return true;
+    }
+
+    /// <summary>The rows held out for validation: the last ⌊split·N⌋ of the training set.</summary>
+    private int ValidationRows(Dataset data) => (int)Math.Floor(options.ValidationSplit * data.Xtrain.Rows);
+
+    /// <summary>The rows trained on: the training set but its held-out rows.</summary>
+    private int TrainingRows(Dataset data) => data.Xtrain.Rows - ValidationRows(data);
+
+    /// <summary>(loss summed over X / rows, accuracy) in batches of the batch size.</summary>
+    public (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T) => Evaluate(X, T, 0, X.Rows);
+
+    /// <summary>(loss summed over rows [first, first + count) / count, accuracy) in batches of the batch size.</summary>
+    private (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T, int first, int count)
+    {
+        if (count == 0) return (0, 0);
         double sum = 0;
         int correct = 0;
-        for (int start = 0; start < X.Rows; start += options.BatchSize)
+        for (int start = first; start < first + count; start += options.BatchSize)
         {
-            int n = Math.Min(options.BatchSize, X.Rows - start);
+            int n = Math.Min(options.BatchSize, first + count - start);
             CopyRows(X, start, n, _X);
             CopyRows(T, start, n, _T);
             mlp.Feedforward(_X, _Y);
@@ -194,7 +241,7 @@ public sealed class StochasticGradientDescent(
             for (int i = 0; i < n; i++)
                 if (Dataset.SameClass(_Y.Row(i), _T.Row(i))) correct++;
         }
-        return (sum / X.Rows, correct / (double)X.Rows);
+        return (sum / count, correct / (double)count);
     }
 
     private void CheckShapes(Dataset data)

@@ -24,6 +24,18 @@ public sealed record TrainingOptions
 
     /// <summary>If &gt; 0, check the gradients of every batch with central differences of this step.</summary>
     public double GradientStep { get; init; }
+
+    /// <summary>
+    /// The fraction of the training set held out for validation: its last ⌊fraction·N⌋ rows (as Keras takes them), never
+    /// trained on; their loss is computed after every epoch. 0: none.
+    /// </summary>
+    public double ValidationSplit { get; init; }
+
+    /// <summary>
+    /// With a validation split: stop when the validation loss has not improved for this many epochs, and give the network
+    /// back the weights of its best epoch. 0: never stop early.
+    /// </summary>
+    public int EarlyStoppingPatience { get; init; }
 }
 
 /// <summary>Training stopped because the loss or its gradient stopped being finite.</summary>

@@ -27,6 +27,7 @@ internal sealed record MlpSettings
     public string? Predict { get; init; }
     public string? ExportOnnx { get; init; }
     public string? Log { get; init; }
+    public string? Plot { get; init; }
     public string? CheckpointDirectory { get; init; }
     public int CheckpointEvery { get; init; } = 1;
     public string? Resume { get; init; }

@@ -41,7 +41,8 @@ internal static class MlpTool
         string? checkpoint = s.CheckpointDirectory is null ? null : Path.Combine(s.CheckpointDirectory, "checkpoint.npz");
         string? resume = s.Resume is null ? null : Path.Combine(s.Resume, "checkpoint.npz");
         if (resume is not null && !File.Exists(resume)) throw new DataFormatException($"--resume: {resume}: file not found (a checkpoint written by --checkpoint DIR)");
-        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx, s.Log, checkpoint })
+        if (s.Plot is not null && !s.Plot.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new InvalidSpecException($"--plot '{s.Plot}': the name must end in .png");
+        foreach (var target in new[] { s.SaveWeights, s.SaveInitialWeights, s.SaveDataset, s.SaveModel, s.Predict, s.ExportOnnx, s.Log, s.Plot, checkpoint })
             if (target is not null) AtomicFile.CheckWritable(target);
         // a model file is read, and the layers' shapes are checked, before the data: their problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
@@ -105,6 +106,7 @@ internal static class MlpTool
             var log = new MetricsLog(s.Log);
             sgd.EpochCompleted += log.Add;
         }
+        if (s.Plot is not null) sgd.EpochCompleted += new MetricsPlot(s.Plot).Add;
         int completed = 0;
         if (resume is not null)
         {

@@ -574,6 +574,28 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Equal(Weights(whole), Weights(resumed));
     }
 
+    [Fact]
+    public void The_curves_png_plots_the_logged_values()
+    {
+        string csv = Path.Combine(_directory, "metrics.csv"), png = Path.Combine(_directory, "curves.png");
+        var (code, _, error) = Run([.. Checkerboard, "--epochs", "4", "--validation-split", "0.1", "--log", csv, "--plot", png]);
+        Assert.True(code == 0, error);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        Assert.Equal((900, 540), (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
+        Assert.True(bytes.Length > 10_000, $"{bytes.Length} bytes");
+        // the series the plot draws hold the logged numbers
+        var rows = File.ReadAllLines(csv)[1..].Select(line => line.Split(',')).ToArray();
+        double Value(string[] row, int k) => double.Parse(row[k], CultureInfo.InvariantCulture);
+        var epochs = rows.Select(r => new Training.EpochMetrics(int.Parse(r[0], CultureInfo.InvariantCulture), Value(r, 1), Value(r, 2), Value(r, 3), Value(r, 4), Value(r, 5), [], Value(r, 7))).ToList();
+        var series = MetricsPlot.Draw(epochs).GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToDictionary(s => s.LegendText, s => s.Data.GetScatterPoints());
+        Assert.Equal(["loss", "validation loss", "train accuracy", "test accuracy"], series.Keys);
+        Assert.Equal(epochs.Select(m => (double)m.Epoch), series["loss"].Select(p => p.X));
+        Assert.Equal(epochs.Select(m => m.Loss), series["loss"].Select(p => p.Y));
+        Assert.Equal(epochs.Select(m => m.ValidationLoss), series["validation loss"].Select(p => p.Y));
+        Assert.Equal(epochs.Select(m => m.TestAccuracy), series["test accuracy"].Select(p => p.Y));
+    }
+
     [GeneratedRegex(@"epoch +\d+ lr: (\S+)  loss: (\S+)  train accuracy: (\S+)  test accuracy: (\S+) time: (\S+)s")]
     private static partial Regex EpochLineFull();
 

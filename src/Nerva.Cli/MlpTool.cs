@@ -95,7 +95,9 @@ internal static class MlpTool
             EarlyStoppingPatience = s.EarlyStopping,
             SparseTraining = sparseTraining,
         };
-        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, output);
+        // on a terminal, the epoch lines go through the progress display; redirected, straight to the output as ever
+        var lines = TerminalProgress.Wanted(output) ? new LineWriter() : null;
+        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, lines ?? output);
         if (s.Preprocessed is not null)
             sgd.EpochStarting += epoch =>
             {
@@ -120,7 +122,7 @@ internal static class MlpTool
             {
                 if (metrics.Epoch > completed && metrics.Epoch % s.CheckpointEvery == 0) Checkpoint.Save(checkpoint, mlp, rng, metrics.Epoch, sgd.BatchesDone);
             };
-        var (accuracy, _) = sgd.Train(data, completed);
+        var (accuracy, _) = lines is null ? sgd.Train(data, completed) : TerminalProgress.Run(Spectre.Console.AnsiConsole.Console, sgd, lines, () => sgd.Train(data, completed));
         var model = new Model(mlp, sgd.Data!.Preprocessing);
         if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
         if (s.SaveModel is not null) model.Save(s.SaveModel);

@@ -45,6 +45,10 @@ public sealed class StochasticGradientDescent(
     public event Action<int>? EpochStarting;
 
     private CancellationToken _cancellation;
+    private double _batchLoss;
+
+    /// <summary>Called after every batch's update (progress displays); not raised when nobody listens.</summary>
+    public event Action<BatchProgress>? BatchCompleted;
 
     /// <summary>Called after every epoch's line is printed (and for epoch 0, before training) with the epoch's numbers.</summary>
     public event Action<EpochMetrics>? EpochCompleted;
@@ -122,6 +126,7 @@ public sealed class StochasticGradientDescent(
             mlp.Optimize(eta);
             Record("optimize", t);
             BatchesDone++;
+            BatchCompleted?.Invoke(new BatchProgress(epoch, batch, (N + batchSize - 1) / batchSize, n, _batchLoss));
         }
     }
 
@@ -133,6 +138,7 @@ public sealed class StochasticGradientDescent(
         Record("feedforward", t);
         loss.Gradient(_Y, _T, _DY);
         double value = loss.Value(_Y, _T);
+        _batchLoss = value / _X.Rows;
         if (!double.IsFinite(value) || !AllFinite(_DY))
             throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
                 $"the loss became {(double.IsFinite(value) ? "finite but its gradient did not" : value.ToString(CultureInfo.InvariantCulture))} in epoch {epoch}, batch {batch}; lower the learning rate (now {LearningRate})"));

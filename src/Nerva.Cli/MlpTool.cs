@@ -12,7 +12,7 @@ namespace Nerva.Cli;
 /// <summary>What <c>mlp</c> does, in the original's order: data, network, weights, summary, training, results.</summary>
 internal static class MlpTool
 {
-    public static readonly string[] DatasetNames = ["fashion-mnist"];
+    public static IReadOnlyList<string> DatasetNames { get; } = Array.AsReadOnly<string>(["fashion-mnist"]);
 
     /// <summary>The most samples --generate-dataset draws (two features each: 800 MB of training inputs).</summary>
     private const int MaxDatasetSize = 100_000_000;

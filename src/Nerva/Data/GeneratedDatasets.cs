@@ -6,7 +6,7 @@ namespace Nerva.Data;
 /// </summary>
 public static class GeneratedDatasets
 {
-    public static readonly string[] Names = ["checkerboard", "mini"];
+    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly<string>(["checkerboard", "mini"]);
 
     /// <summary>n training and n/5 test samples of the named set.</summary>
     public static Dataset Generate(string name, int n, Rng rng)

@@ -25,9 +25,9 @@ namespace Nerva.Specs;
 /// </summary>
 public static class NetworkBuilder
 {
-    public static readonly string[] LayerNames =
+    public static IReadOnlyList<string> LayerNames { get; } = Array.AsReadOnly<string>(
         ["Linear", "ReLU", "Sigmoid", "HyperbolicTangent", "Softmax", "LogSoftmax", "LeakyReLU(alpha)", "AllReLU(alpha)", "TReLU(epsilon)", "ELU(alpha)", "SReLU(al, tl, ar, tr)", "BatchNormalization",
-         "Conv(out, kernel, stride, padding)", "MaxPool(kernel, stride)", "AvgPool(kernel, stride)", "Flatten"];
+         "Conv(out, kernel, stride, padding)", "MaxPool(kernel, stride)", "AvgPool(kernel, stride)", "Flatten"]);
 
     private static readonly string[] ActivationNames = ["ReLU", "Sigmoid", "HyperbolicTangent", "Tanh", "LeakyReLU", "AllReLU", "TReLU", "ELU"];
 

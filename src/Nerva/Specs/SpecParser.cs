@@ -9,12 +9,12 @@ namespace Nerva.Specs;
 /// <summary>Parsers for the <c>mlp</c> tool's option values, with the original's names and grammar.</summary>
 public static class SpecParser
 {
-    public static readonly string[] LossNames = ["SquaredError", "MeanSquaredError", "CrossEntropy", "SoftmaxCrossEntropy", "LogisticCrossEntropy", "NegativeLogLikelihood", "BinaryCrossEntropy"];
-    public static readonly string[] OptimizerNames = ["GradientDescent", "Momentum(mu)", "Nesterov(mu)", "Adam(beta1, beta2, epsilon)"];
-    public static readonly string[] SchedulerNames = ["Constant(lr)", "TimeBased(lr, decay)", "StepBased(lr, drop_rate, change_rate)", "MultiStepLR(lr, milestones=m1|m2|..., gamma)", "Exponential(lr, change_rate)"];
-    public static readonly string[] PruneNames = ["Magnitude(zeta)", "SET(zeta)", "Threshold(value)"];
-    public static readonly string[] GrowNames = ["Random", "Gradient"];
-    public static readonly string[] WeightNames = ["Xavier", "XavierNormalized", "XavierLogistic", "He", "HeUniform", "Uniform", "PyTorch", "Zero"];
+    public static IReadOnlyList<string> LossNames { get; } = Array.AsReadOnly<string>(["SquaredError", "MeanSquaredError", "CrossEntropy", "SoftmaxCrossEntropy", "LogisticCrossEntropy", "NegativeLogLikelihood", "BinaryCrossEntropy"]);
+    public static IReadOnlyList<string> OptimizerNames { get; } = Array.AsReadOnly<string>(["GradientDescent", "Momentum(mu)", "Nesterov(mu)", "Adam(beta1, beta2, epsilon)"]);
+    public static IReadOnlyList<string> SchedulerNames { get; } = Array.AsReadOnly<string>(["Constant(lr)", "TimeBased(lr, decay)", "StepBased(lr, drop_rate, change_rate)", "MultiStepLR(lr, milestones=m1|m2|..., gamma)", "Exponential(lr, change_rate)"]);
+    public static IReadOnlyList<string> PruneNames { get; } = Array.AsReadOnly<string>(["Magnitude(zeta)", "SET(zeta)", "Threshold(value)"]);
+    public static IReadOnlyList<string> GrowNames { get; } = Array.AsReadOnly<string>(["Random", "Gradient"]);
+    public static IReadOnlyList<string> WeightNames { get; } = Array.AsReadOnly<string>(["Xavier", "XavierNormalized", "XavierLogistic", "He", "HeUniform", "Uniform", "PyTorch", "Zero"]);
 
     /// <summary>A ';'-separated list; items are trimmed and empty items dropped (the original's <c>regex_split</c>).</summary>
     public static string[] List(string? text, bool allowCommas = false)

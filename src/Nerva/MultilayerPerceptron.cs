@@ -13,6 +13,7 @@ public sealed class MultilayerPerceptron<T> where T : unmanaged, IFloatingPointI
     private readonly Layer<T>[] _layers;
     private readonly Matrix<T>[] _outputs;
 
+    /// <summary>A network of the layers in order; each layer must take the outputs of the one before it.</summary>
     public MultilayerPerceptron(IEnumerable<Layer<T>> layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -26,10 +27,13 @@ public sealed class MultilayerPerceptron<T> where T : unmanaged, IFloatingPointI
         for (int i = 0; i < _outputs.Length; i++) _outputs[i] = new Matrix<T>(0, 0);
     }
 
+    /// <summary>The layers, first to last.</summary>
     public IReadOnlyList<Layer<T>> Layers => _layers;
 
+    /// <summary>D of the first layer.</summary>
     public int InputSize => _layers[0].InputSize;
 
+    /// <summary>K of the last layer.</summary>
     public int OutputSize => _layers[^1].OutputSize;
 
     /// <summary>Training mode (dropout, batch statistics) or evaluation mode, for every layer.</summary>
@@ -77,5 +81,6 @@ public sealed class MultilayerPerceptron<T> where T : unmanaged, IFloatingPointI
             if (layer is LinearLayer<T> linear) linear.RenewDropoutMask(rng);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Join(Environment.NewLine, _layers.Select(layer => layer.ToString()));
 }

@@ -9,6 +9,7 @@ public sealed class Rng
 {
     private ulong _s0, _s1, _s2, _s3;
 
+    /// <summary>A generator whose state is drawn from <paramref name="seed"/> by SplitMix64.</summary>
     public Rng(ulong seed)
     {
         _s0 = SplitMix64(ref seed);

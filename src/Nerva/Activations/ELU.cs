@@ -14,18 +14,24 @@ public readonly struct ELU<T>(T alpha) : IActivationFunction<T> where T : unmana
     /// <summary>False for <c>default</c>, whose parameters would silently be 0 (a layer refuses it).</summary>
     public bool IsConstructed => _constructed;
 
+    /// <summary>α, the parameter of the activation.</summary>
     public T Alpha { get; } = alpha;
 
+    /// <inheritdoc/>
     public T Value(T z) => z < T.Zero ? Alpha * ScalarFunctions.Expm1(z) : z;
 
+    /// <inheritdoc/>
     public T Derivative(T z) => z < T.Zero ? Alpha * T.Exp(z) : T.One;
 
     /// <summary>No SIMD form (the exponential would round differently from the scalar one); lane by lane.</summary>
     public static bool IsVectorized => false;
 
+    /// <inheritdoc/>
     public Vector<T> Value(Vector<T> z) => ActivationKernels.Lanewise(z, Value);
 
+    /// <inheritdoc/>
     public Vector<T> Derivative(Vector<T> z) => ActivationKernels.Lanewise(z, Derivative);
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ELU({Alpha})");
 }

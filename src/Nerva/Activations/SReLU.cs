@@ -15,11 +15,16 @@ public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T>
     /// <summary>False for <c>default</c>, whose parameters would silently be 0 (a layer refuses it).</summary>
     public bool IsConstructed => _constructed;
 
+    /// <summary>a_l, the slope left of t_l.</summary>
     public T Al { get; } = al;
+    /// <summary>t_l, the left threshold.</summary>
     public T Tl { get; } = tl;
+    /// <summary>a_r, the slope right of t_r.</summary>
     public T Ar { get; } = ar;
+    /// <summary>t_r, the right threshold.</summary>
     public T Tr { get; } = tr;
 
+    /// <inheritdoc/>
     public T Value(T z)
     {
         if (z <= Tl) return Tl + Al * (z - Tl);
@@ -27,6 +32,7 @@ public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T>
         return Tr + Ar * (z - Tr);
     }
 
+    /// <inheritdoc/>
     public T Derivative(T z)
     {
         if (z <= Tl) return Al;
@@ -34,6 +40,7 @@ public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T>
         return Ar;
     }
 
+    /// <inheritdoc/>
     public static bool IsVectorized => true;
 
     /// <summary>The three cases of <see cref="Value(T)"/> selected lane by lane, in the same order.</summary>
@@ -44,9 +51,11 @@ public readonly struct SReLU<T>(T al, T tl, T ar, T tr) : IActivationFunction<T>
             Vector.ConditionalSelect(Vector.LessThan(z, tr), z, tr + Ar * (z - tr)));
     }
 
+    /// <inheritdoc/>
     public Vector<T> Derivative(Vector<T> z)
         => Vector.ConditionalSelect(Vector.LessThanOrEqual(z, new Vector<T>(Tl)), new Vector<T>(Al),
             Vector.ConditionalSelect(Vector.LessThan(z, new Vector<T>(Tr)), Vector<T>.One, new Vector<T>(Ar)));
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"SReLU(al={Al},tl={Tl},ar={Ar},tr={Tr})");
 }

@@ -14,17 +14,24 @@ public readonly struct TReLU<T>(T epsilon) : IActivationFunction<T> where T : un
     /// <summary>False for <c>default</c>, whose parameters would silently be 0 (a layer refuses it).</summary>
     public bool IsConstructed => _constructed;
 
+    /// <summary>ε, the threshold below which the activation is 0.</summary>
     public T Epsilon { get; } = epsilon;
 
+    /// <inheritdoc/>
     public T Value(T z) => z < Epsilon ? T.Zero : z;
 
+    /// <inheritdoc/>
     public T Derivative(T z) => z < Epsilon ? T.Zero : T.One;
 
+    /// <inheritdoc/>
     public static bool IsVectorized => true;
 
+    /// <inheritdoc/>
     public Vector<T> Value(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, new Vector<T>(Epsilon)), Vector<T>.Zero, z);
 
+    /// <inheritdoc/>
     public Vector<T> Derivative(Vector<T> z) => Vector.ConditionalSelect(Vector.LessThan(z, new Vector<T>(Epsilon)), Vector<T>.Zero, Vector<T>.One);
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"TReLU({Epsilon})");
 }

@@ -8,6 +8,7 @@ namespace Nerva.Data;
 /// </summary>
 public sealed class Dataset
 {
+    /// <summary>A dataset of training and test inputs (one example per row) and their targets; the row counts, feature counts and target widths must agree, and the inputs and targets must be finite.</summary>
     public Dataset(Matrix<float> Xtrain, Matrix<float> Ttrain, Matrix<float> Xtest, Matrix<float> Ttest)
     {
         if (Xtrain.Rows != Ttrain.Rows) throw new DataFormatException($"Xtrain has {Xtrain.Rows} rows but Ttrain has {Ttrain.Rows}");
@@ -25,9 +26,13 @@ public sealed class Dataset
         this.Ttest = Ttest;
     }
 
+    /// <summary>The training inputs, one example per row.</summary>
     public Matrix<float> Xtrain { get; }
+    /// <summary>The training targets, one row per example.</summary>
     public Matrix<float> Ttrain { get; }
+    /// <summary>The test inputs, one example per row.</summary>
     public Matrix<float> Xtest { get; }
+    /// <summary>The test targets, one row per example.</summary>
     public Matrix<float> Ttest { get; }
 
     /// <summary>
@@ -36,8 +41,10 @@ public sealed class Dataset
     /// </summary>
     public InputPreprocessing Preprocessing { get; set; } = InputPreprocessing.None;
 
+    /// <summary>The number of input features (columns of X).</summary>
     public int Features => Xtrain.Cols;
 
+    /// <summary>The number of target columns (classes, or 1 for a one-output network).</summary>
     public int Classes => Ttrain.Cols;
 
     /// <summary>The most classes that labels may name when the count is taken from them: one label file cannot make a matrix of 10⁸ columns.</summary>

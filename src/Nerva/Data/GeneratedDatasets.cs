@@ -6,6 +6,7 @@ namespace Nerva.Data;
 /// </summary>
 public static class GeneratedDatasets
 {
+    /// <summary>The names of the generated datasets.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly<string>(["checkerboard", "mini"]);
 
     /// <summary>n training and n/5 test samples of the named set.</summary>

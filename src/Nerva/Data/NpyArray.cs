@@ -42,10 +42,13 @@ public sealed partial class NpyArray
     /// <summary>Bytes per element.</summary>
     public int ItemSize { get; }
 
+    /// <summary>Whether the elements are stored big-endian.</summary>
     public bool BigEndian { get; }
 
+    /// <summary>Whether the elements are stored in Fortran (column-major) order.</summary>
     public bool FortranOrder { get; }
 
+    /// <summary>The shape, one size per dimension (empty for a scalar).</summary>
     public int[] Shape { get; }
 
     /// <summary>The elements as stored.</summary>
@@ -57,14 +60,19 @@ public sealed partial class NpyArray
     /// <summary>The dtype in NumPy's notation, e.g. "&lt;f4".</summary>
     public string Descr => $"{(ItemSize == 1 ? '|' : BigEndian ? '>' : '<')}{Kind}{ItemSize}";
 
+    /// <summary>A float32 array of the given shape holding <paramref name="values"/> in C order.</summary>
     public static NpyArray FromFloats(float[] values, params int[] shape) => Create('f', 4, shape, values, (span, v) => BinaryPrimitives.WriteSingleLittleEndian(span, v));
 
+    /// <summary>A float64 array of the given shape holding <paramref name="values"/> in C order.</summary>
     public static NpyArray FromDoubles(double[] values, params int[] shape) => Create('f', 8, shape, values, (span, v) => BinaryPrimitives.WriteDoubleLittleEndian(span, v));
 
+    /// <summary>An int32 array of the given shape holding <paramref name="values"/> in C order.</summary>
     public static NpyArray FromInt32(int[] values, params int[] shape) => Create('i', 4, shape, values, (span, v) => BinaryPrimitives.WriteInt32LittleEndian(span, v));
 
+    /// <summary>An int64 array of the given shape holding <paramref name="values"/> in C order.</summary>
     public static NpyArray FromInt64(long[] values, params int[] shape) => Create('i', 8, shape, values, (span, v) => BinaryPrimitives.WriteInt64LittleEndian(span, v));
 
+    /// <summary>A uint8 array of the given shape holding <paramref name="values"/> in C order.</summary>
     public static NpyArray FromBytes(byte[] values, params int[] shape) => Create('u', 1, shape, values, (span, v) => span[0] = v);
 
     /// <summary>The elements in C (row-major) order, converted to double.</summary>

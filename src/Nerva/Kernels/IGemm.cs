@@ -9,6 +9,7 @@ namespace Nerva.Kernels;
 /// </summary>
 public interface IGemm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>C = op(A)·op(B): op(A) is m×k, op(B) is k×n, C is m×n, all contiguous row-major; op is the transpose where asked.</summary>
     void Multiply(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<T> A, ReadOnlySpan<T> B, Span<T> C);
 }
 
@@ -17,6 +18,7 @@ public static class Kernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static IGemm<T> _gemm = Fastest();
 
+    /// <summary>The GEMM every matrix product runs through; set it to change how all products are computed.</summary>
     public static IGemm<T> Gemm
     {
         get => _gemm;

@@ -15,8 +15,10 @@ public sealed class ManagedGemm<T> : IGemm<T> where T : unmanaged, IFloatingPoin
     private const int TileRows = 32;
     private const int TileCols = 256;
 
+    /// <inheritdoc/>
     public override string ToString() => $"managed Vector<{typeof(T).Name}> ({Vector<T>.Count} lanes)";
 
+    /// <inheritdoc/>
     public void Multiply(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<T> A, ReadOnlySpan<T> B, Span<T> C)
     {
         if (!GemmArguments.NeedProduct(m, n, k, A, B, C)) return;

@@ -25,18 +25,23 @@ public sealed class ActivationFunctionLayer<T, TAct> : Layer<T>
         Activation = activation;
     }
 
+    /// <summary>act.</summary>
     public TAct Activation { get; }
 
     /// <summary>act as an object, for code that handles every activation type (ONNX export).</summary>
     internal object BoxedActivation => Activation;
 
+    /// <inheritdoc/>
     public override int InputSize { get; }
 
+    /// <inheritdoc/>
     public override int OutputSize => InputSize;
 
     // Y = act(X)
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y) => ActivationKernels.Value(Activation, X.AsSpan(), Y.AsSpan());
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         // DX = DY ⊙ act'(X)
@@ -46,5 +51,6 @@ public sealed class ActivationFunctionLayer<T, TAct> : Layer<T>
     /// <summary>In the <c>--layers</c> grammar (before Flatten, an activation name is this layer).</summary>
     internal override string LayerSpec => Activation.ToString() is { } text && text.EndsWith("()", StringComparison.Ordinal) ? text[..^2] : Activation.ToString() ?? "";
 
+    /// <inheritdoc/>
     public override string ToString() => $"Activation({Activation}, size={InputSize})";
 }

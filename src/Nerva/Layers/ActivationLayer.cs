@@ -19,6 +19,7 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TAct : struct, IActivationFunction<T>
 {
+    /// <summary>A linear layer D → K followed by <paramref name="activation"/>: weights drawn by <paramref name="weights"/> (Xavier by default), optimized by <paramref name="optimizer"/>, DropConnect rate <paramref name="dropout"/>, sparse below <paramref name="density"/> 1.</summary>
     public ActivationLayer(int D, int K, TAct activation, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
         : base(D, K, rng, weights, optimizer, dropout, density)
     {
@@ -39,6 +40,7 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
     /// <summary>DZ = ∇_Z L.</summary>
     public Matrix<T> DZ { get; } = new(0, 0);
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         Z.Resize(X.Rows, OutputSize);
@@ -48,6 +50,7 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
         ActivationKernels.Value(Activation, Z.AsSpan(), Y.AsSpan());
     }
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         DZ.Resize(X.Rows, OutputSize);
@@ -57,5 +60,6 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
         AffineBackpropagate(DZ);
     }
 
+    /// <inheritdoc/>
     protected override string ActivationText => Activation.ToString() ?? "";
 }

@@ -24,8 +24,10 @@ public sealed class AveragePoolingLayer<T> : PoolingLayer<T> where T : unmanaged
 
     private T Weight => T.One / T.CreateChecked(Kernel * Kernel);
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y) => Parallelism.For(X.Rows, (long)X.Rows * InputSize, new Forward(this, Y));
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         if (ComputeInputGradient) Parallelism.For(X.Rows, (long)X.Rows * InputSize, new Backward(this, DY));
@@ -76,5 +78,6 @@ public sealed class AveragePoolingLayer<T> : PoolingLayer<T> where T : unmanaged
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"AveragePooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
 }

@@ -29,6 +29,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
     private readonly Matrix<T> _columnsSum;
     private readonly Matrix<T> _columnsSumZDZ;
 
+    /// <summary>Batch normalization of D features: γ = 1, β = 0, running mean 0 and variance 1, updated with <paramref name="momentum"/>.</summary>
     public BatchNormalizationLayer(int D, OptimizerSpec? optimizer = null, double momentum = 0.1)
     {
         if (D < 1) throw new ArgumentOutOfRangeException(nameof(D), $"batch normalization needs at least one input, got {D}");
@@ -49,16 +50,22 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         AddParameter("gamma", gamma, Dgamma);
     }
 
+    /// <inheritdoc/>
     public override int InputSize => beta.Cols;
 
+    /// <inheritdoc/>
     public override int OutputSize => beta.Cols;
 
+    /// <summary>β, the shift (1×D).</summary>
     public Matrix<T> beta { get; }
 
+    /// <summary>γ, the scale (1×D).</summary>
     public Matrix<T> gamma { get; }
 
+    /// <summary>Dβ, the gradient of β.</summary>
     public Matrix<T> Dbeta { get; }
 
+    /// <summary>Dγ, the gradient of γ.</summary>
     public Matrix<T> Dgamma { get; }
 
     /// <summary>Z, the normalised input.</summary>
@@ -79,6 +86,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
     /// <summary>The weight of the newest batch in the running estimates.</summary>
     public double Momentum { get; }
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         int N = X.Rows, D = InputSize;
@@ -127,6 +135,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         }
     }
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         int N = X.Rows, D = InputSize;
@@ -190,5 +199,6 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
 
     internal override string LayerSpec => "BatchNormalization";
 
+    /// <inheritdoc/>
     public override string ToString() => $"BatchNormalization(input_size={InputSize}, output_size={OutputSize})";
 }

@@ -82,20 +82,28 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
         AddParameter("b", b, Db);
     }
 
+    /// <summary>The input images.</summary>
     public ImageShape Input { get; }
 
+    /// <summary>The output images: C' channels of H'×W' positions.</summary>
     public ImageShape Output { get; }
 
+    /// <summary>kh, the kernel's height.</summary>
     public int KernelHeight { get; }
 
+    /// <summary>kw, the kernel's width.</summary>
     public int KernelWidth { get; }
 
+    /// <summary>s, the step between positions.</summary>
     public int Stride { get; }
 
+    /// <summary>p, the zeros added on every side.</summary>
     public int Padding { get; }
 
+    /// <inheritdoc/>
     public override int InputSize => Input.Size;
 
+    /// <inheritdoc/>
     public override int OutputSize => Output.Size;
 
     /// <summary>The kernels, one row per output channel: W[o, (c·kh + u)·kw + v] = K_o[c, u, v].</summary>
@@ -104,14 +112,17 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
     /// <summary>One bias per output channel.</summary>
     public Matrix<T> b { get; }
 
+    /// <summary>DW, the gradient of the kernels (as W).</summary>
     public Matrix<T> DW { get; }
 
+    /// <summary>Db, the gradient of the biases.</summary>
     public Matrix<T> Db { get; }
 
     private int Positions => Output.Height * Output.Width;
 
     private int Groups(int N) => (N + GroupSize - 1) / GroupSize;
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         int N = X.Rows;
@@ -121,6 +132,7 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
         Parallelism.For(Groups(N), patches * W.Rows, new Forward(this, Y));
     }
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         int N = X.Rows, groups = Groups(N);
@@ -298,5 +310,6 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
     internal override string LayerSpec => string.Create(CultureInfo.InvariantCulture,
         $"Conv(out={Output.Channels}, kernel={(KernelHeight == KernelWidth ? $"{KernelHeight}" : $"{KernelHeight}x{KernelWidth}")}, stride={Stride}, padding={Padding})");
 
+    /// <inheritdoc/>
     public override string ToString() => $"Convolution(input={Input}, output={Output}, kernel={KernelHeight}×{KernelWidth}, stride={Stride}, padding={Padding}, optimizer={Optimizer})";
 }

@@ -16,10 +16,13 @@ public readonly record struct ImageShape
         Width = width;
     }
 
+    /// <summary>C, the channels.</summary>
     public int Channels { get; }
 
+    /// <summary>H, the rows of pixels.</summary>
     public int Height { get; }
 
+    /// <summary>W, the columns of pixels.</summary>
     public int Width { get; }
 
     /// <summary>C·H·W, the length of one row.</summary>

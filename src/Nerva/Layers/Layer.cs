@@ -77,8 +77,10 @@ public abstract class Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The layer in the <c>--layers</c> grammar, as a model file describes it.</summary>
     internal abstract string LayerSpec { get; }
 
+    /// <summary>Computes Y from <see cref="X"/> (Y already has the shape N×K).</summary>
     protected abstract void FeedforwardCore(Matrix<T> Y);
 
+    /// <summary>Computes the parameter gradients and, unless <see cref="ComputeInputGradient"/> is off, <see cref="DX"/>.</summary>
     protected abstract void BackpropagateCore(Matrix<T> Y, Matrix<T> DY);
 
     /// <summary>Registers θ with its gradient Dθ (of the same shape).</summary>

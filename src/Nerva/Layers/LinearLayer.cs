@@ -34,6 +34,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     private readonly Panels<T> _Xp = new(), _Zp = new(), _DZp = new(), _DXp = new();
     private readonly Matrix<T> _WByColumn = new(1, 0);
 
+    /// <summary>A linear layer D → K: weights drawn by <paramref name="weights"/> (Xavier by default) with <paramref name="rng"/>, optimized by <paramref name="optimizer"/>, DropConnect rate <paramref name="dropout"/>, and W in CSR form with that share of the weights when <paramref name="density"/> is below 1.</summary>
     public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
     {
         if (D < 1 || K < 1) throw new ArgumentOutOfRangeException(nameof(D), $"a layer needs at least one input and one output, got D={D}, K={K}");
@@ -67,8 +68,10 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         ResetDropoutMask();
     }
 
+    /// <inheritdoc/>
     public override int InputSize { get; }
 
+    /// <inheritdoc/>
     public override int OutputSize => b.Cols;
 
     /// <summary>W ∈ ℝ^{K×D} of a dense layer. A sparse layer has <see cref="SparseW"/> instead (see <see cref="DenseWeights"/>).</summary>
@@ -80,6 +83,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>DW of a dense layer; a sparse layer has <see cref="SparseDW"/>.</summary>
     public Matrix<T> DW => _DW ?? throw SparseLayer("DW", "SparseDW");
 
+    /// <summary>Db, the gradient of b.</summary>
     public Matrix<T> Db { get; }
 
     /// <summary>W of a sparse layer (null for a dense one).</summary>
@@ -200,8 +204,10 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         for (int k = 0; k < r.Length; k++) r[k] = rng.NextDouble() < DropoutRate ? T.Zero : keep;
     }
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y) => Affine(Y);
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY) => AffineBackpropagate(DY);
 
     /// <summary>Z = X·Wᵀ + 1_N·b, or Z = X·(W ⊙ R)ᵀ + 1_N·b with dropout in training mode.</summary>
@@ -288,6 +294,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         var text => text,
     };
 
+    /// <inheritdoc/>
     public override string ToString()
     {
         string dropout = DropoutRate > 0 ? string.Create(CultureInfo.InvariantCulture, $", dropout={DropoutRate}") : "";

@@ -26,6 +26,7 @@ public sealed class MaxPoolingLayer<T> : PoolingLayer<T> where T : unmanaged, IF
 
     private protected override string Name => "MaxPool";
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         int N = X.Rows, K = OutputSize;
@@ -33,6 +34,7 @@ public sealed class MaxPoolingLayer<T> : PoolingLayer<T> where T : unmanaged, IF
         Parallelism.For(N, (long)N * InputSize, new Forward(this, Y));
     }
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         if (ComputeInputGradient) Parallelism.For(X.Rows, (long)X.Rows * InputSize, new Backward(this, DY));
@@ -89,5 +91,6 @@ public sealed class MaxPoolingLayer<T> : PoolingLayer<T> where T : unmanaged, IF
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"MaxPooling(input={Input}, output={Output}, kernel={Kernel}, stride={Stride})";
 }

@@ -20,17 +20,22 @@ public abstract class PoolingLayer<T> : Layer<T> where T : unmanaged, IFloatingP
         Output = input.Slide(input.Channels, kernel, kernel, Stride, 0) ?? throw new ArgumentException($"a {kernel}×{kernel} window does not fit {input} images", nameof(kernel));
     }
 
+    /// <summary>The input images.</summary>
     public ImageShape Input { get; }
 
+    /// <summary>The output images: the same channels, one value per window.</summary>
     public ImageShape Output { get; }
 
     /// <summary>k, the side of a window.</summary>
     public int Kernel { get; }
 
+    /// <summary>s, the step between windows.</summary>
     public int Stride { get; }
 
+    /// <inheritdoc/>
     public override int InputSize => Input.Size;
 
+    /// <inheritdoc/>
     public override int OutputSize => Output.Size;
 
     /// <summary>The name in the <c>--layers</c> grammar: MaxPool or AvgPool.</summary>

@@ -18,6 +18,7 @@ namespace Nerva.Layers;
 /// </summary>
 public sealed class SReLULayer<T> : ActivationLayer<T, SReLU<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A linear layer D → K followed by SReLU with the trainable parameters <paramref name="initial"/>; the other arguments as for a linear layer.</summary>
     public SReLULayer(int D, int K, SReLU<T> initial, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
         : base(D, K, initial, rng, weights, optimizer, dropout, density)
     {
@@ -32,12 +33,14 @@ public sealed class SReLULayer<T> : ActivationLayer<T, SReLU<T>> where T : unman
     /// <summary>[Da_l, Dt_l, Da_r, Dt_r].</summary>
     public Matrix<T> DA { get; }
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         Activation = new SReLU<T>(A[0, 0], A[0, 1], A[0, 2], A[0, 3]);
         base.FeedforwardCore(Y);
     }
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         base.BackpropagateCore(Y, DY);

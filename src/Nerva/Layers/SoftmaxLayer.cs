@@ -17,10 +17,13 @@ namespace Nerva.Layers;
 public sealed class SoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
     : LinearLayer<T>(D, K, rng, weights, optimizer, dropout, density) where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Z = X·Wᵀ + 1·b of the last feedforward.</summary>
     public Matrix<T> Z { get; } = new(0, 0);
 
+    /// <summary>DZ, the gradient with respect to Z.</summary>
     public Matrix<T> DZ { get; } = new(0, 0);
 
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         Z.Resize(X.Rows, OutputSize);
@@ -30,6 +33,7 @@ public sealed class SoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitial
         SoftmaxFunctions.StableSoftmax(Z, Y);
     }
 
+    /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         DZ.Resize(X.Rows, OutputSize);
@@ -47,5 +51,6 @@ public sealed class SoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitial
         AffineBackpropagate(DZ);
     }
 
+    /// <inheritdoc/>
     protected override string ActivationText => "Softmax()";
 }

@@ -10,12 +10,14 @@ namespace Nerva.Losses;
 /// </summary>
 public sealed class BinaryCrossEntropyLoss : ILossFunction
 {
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("BinaryCrossEntropyLoss", Y, targets);
         return -Loss.Sum(Y, targets, (y, t) => (t == 0 ? 0 : t * Math.Log(y)) + (t == 1 ? 0 : (1 - t) * Math.Log(1 - y)));
     }
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("BinaryCrossEntropyLoss", Y, targets);
@@ -29,5 +31,6 @@ public sealed class BinaryCrossEntropyLoss : ILossFunction
             dy[k] = (t[k] == T.Zero ? T.Zero : -t[k] / y[k]) + (t[k] == T.One ? T.Zero : (T.One - t[k]) / (T.One - y[k]));
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "BinaryCrossEntropyLoss()";
 }

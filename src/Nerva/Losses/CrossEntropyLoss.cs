@@ -8,12 +8,14 @@ namespace Nerva.Losses;
 /// </summary>
 public sealed class CrossEntropyLoss : ILossFunction
 {
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("CrossEntropyLoss", Y, targets);
         return -Loss.Sum(Y, targets, (y, t) => t == 0 ? 0 : t * Math.Log(y));
     }
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("CrossEntropyLoss", Y, targets);
@@ -24,5 +26,6 @@ public sealed class CrossEntropyLoss : ILossFunction
         for (int k = 0; k < dy.Length; k++) dy[k] = t[k] == T.Zero ? T.Zero : -t[k] / y[k];
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "CrossEntropyLoss()";
 }

@@ -8,12 +8,14 @@ namespace Nerva.Losses;
 /// </summary>
 public sealed class LogisticCrossEntropyLoss : ILossFunction
 {
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("LogisticCrossEntropyLoss", Y, targets);
         return -Loss.Sum(Y, targets, (y, t) => t == 0 ? 0 : t * MatrixOperations.LogSigmoid(y));
     }
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("LogisticCrossEntropyLoss", Y, targets);
@@ -24,5 +26,6 @@ public sealed class LogisticCrossEntropyLoss : ILossFunction
         for (int k = 0; k < dy.Length; k++) dy[k] = t[k] * MatrixOperations.Sigmoid(y[k]) - t[k];
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "LogisticCrossEntropyLoss()";
 }

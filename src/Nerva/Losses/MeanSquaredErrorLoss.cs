@@ -7,9 +7,11 @@ public sealed class MeanSquaredErrorLoss : ILossFunction
 {
     private static readonly SquaredErrorLoss SquaredError = new();
 
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
         => SquaredError.Value(Y, targets) / ((double)Y.Rows * Y.Cols);
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         SquaredError.Gradient(Y, targets, DY);
@@ -18,5 +20,6 @@ public sealed class MeanSquaredErrorLoss : ILossFunction
         for (int k = 0; k < dy.Length; k++) dy[k] *= scale;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "MeanSquaredErrorLoss()";
 }

@@ -9,6 +9,7 @@ namespace Nerva.Losses;
 /// <remarks>The seed prints a trailing ·1_K on the value, which does not typecheck for an N×1 vector; it is dropped.</remarks>
 public sealed class NegativeLogLikelihoodLoss : ILossFunction
 {
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("NegativeLogLikelihoodLoss", Y, targets);
@@ -17,6 +18,7 @@ public sealed class NegativeLogLikelihoodLoss : ILossFunction
         return sum;
     }
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("NegativeLogLikelihoodLoss", Y, targets);
@@ -38,5 +40,6 @@ public sealed class NegativeLogLikelihoodLoss : ILossFunction
         return sum;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "NegativeLogLikelihoodLoss()";
 }

@@ -10,6 +10,7 @@ namespace Nerva.Losses;
 /// </summary>
 public sealed class SoftmaxCrossEntropyLoss : ILossFunction
 {
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("SoftmaxCrossEntropyLoss", Y, targets);
@@ -28,6 +29,7 @@ public sealed class SoftmaxCrossEntropyLoss : ILossFunction
         return sum;
     }
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("SoftmaxCrossEntropyLoss", Y, targets);
@@ -43,5 +45,6 @@ public sealed class SoftmaxCrossEntropyLoss : ILossFunction
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "SoftmaxCrossEntropyLoss()";
 }

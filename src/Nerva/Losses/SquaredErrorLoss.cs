@@ -7,12 +7,14 @@ namespace Nerva.Losses;
 /// </summary>
 public sealed class SquaredErrorLoss : ILossFunction
 {
+    /// <inheritdoc/>
     public double Value<T>(Matrix<T> Y, Matrix<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("SquaredErrorLoss", Y, targets);
         return Loss.Sum(Y, targets, (y, t) => (y - t) * (y - t));
     }
 
+    /// <inheritdoc/>
     public void Gradient<T>(Matrix<T> Y, Matrix<T> targets, Matrix<T> DY) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Loss.CheckShapes("SquaredErrorLoss", Y, targets);
@@ -24,5 +26,6 @@ public sealed class SquaredErrorLoss : ILossFunction
         for (int k = 0; k < dy.Length; k++) dy[k] = two * (y[k] - t[k]);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "SquaredErrorLoss()";
 }

@@ -10,12 +10,14 @@ namespace Nerva.Optimizers;
 /// </summary>
 public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8) : OptimizerSpec
 {
+    /// <inheritdoc/>
     public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
     {
         CheckShapes(theta, Dtheta);
         return new Optimizer<T>(theta, Dtheta, this);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Adam(beta1={Beta1},beta2={Beta2},epsilon={Epsilon})");
 
     private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, Adam spec) : IOptimizer<T>

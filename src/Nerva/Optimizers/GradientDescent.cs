@@ -6,12 +6,14 @@ namespace Nerva.Optimizers;
 /// <summary>Gradient descent: θ' = θ − η·Dθ (seed 000 §8).</summary>
 public sealed record GradientDescent : OptimizerSpec
 {
+    /// <inheritdoc/>
     public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
     {
         CheckShapes(theta, Dtheta);
         return new Optimizer<T>(theta, Dtheta);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "GradientDescent";
 
     private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta) : IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>

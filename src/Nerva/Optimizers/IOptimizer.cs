@@ -21,6 +21,7 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// </summary>
 public abstract record OptimizerSpec
 {
+    /// <summary>The optimizer of one parameter θ with gradient Dθ, with its own state.</summary>
     public abstract IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta) where T : unmanaged, IFloatingPointIeee754<T>;
 
     internal static void CheckShapes<T>(Matrix<T> theta, Matrix<T> Dtheta) where T : unmanaged, IFloatingPointIeee754<T>

@@ -7,12 +7,14 @@ namespace Nerva.Optimizers;
 /// <summary>Momentum (seed 000 §8): Δ' = μ·Δ − η·Dθ; θ' = θ + Δ'. Δ starts at zero.</summary>
 public sealed record Momentum(double Mu) : OptimizerSpec
 {
+    /// <inheritdoc/>
     public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
     {
         CheckShapes(theta, Dtheta);
         return new Optimizer<T>(theta, Dtheta, T.CreateChecked(Mu));
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Momentum({Mu:F5})");
 
     internal sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>

@@ -7,12 +7,14 @@ namespace Nerva.Optimizers;
 /// <summary>Nesterov momentum in the Keras form of seed 000 §8: Δ' = μ·Δ − η·Dθ; θ' = θ + μ·Δ' − η·Dθ.</summary>
 public sealed record Nesterov(double Mu) : OptimizerSpec
 {
+    /// <inheritdoc/>
     public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
     {
         CheckShapes(theta, Dtheta);
         return new Optimizer<T>(theta, Dtheta, T.CreateChecked(Mu));
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Nesterov({Mu:F5})");
 
     private sealed class Optimizer<T>(Matrix<T> theta, Matrix<T> Dtheta, T mu) : IOptimizer<T>

@@ -5,7 +5,9 @@ namespace Nerva.Schedulers;
 /// <summary>η_i = η_0 (seed 000 §9).</summary>
 public sealed record ConstantScheduler(double Lr) : ILearningRateScheduler
 {
+    /// <inheritdoc/>
     public double LearningRate(int i) => Lr;
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ConstantScheduler(lr={Lr})");
 }

@@ -9,6 +9,7 @@ namespace Nerva.Schedulers;
 /// </summary>
 public sealed record MultiStepScheduler : ILearningRateScheduler
 {
+    /// <summary>η_i = lr·γ^(the milestones ≤ i).</summary>
     public MultiStepScheduler(double lr, IReadOnlyList<int> milestones, double gamma)
     {
         ArgumentNullException.ThrowIfNull(milestones);
@@ -23,14 +24,19 @@ public sealed record MultiStepScheduler : ILearningRateScheduler
         Gamma = gamma;
     }
 
+    /// <summary>The initial learning rate.</summary>
     public double Lr { get; }
 
+    /// <summary>The epochs at which the rate is multiplied by γ.</summary>
     public IReadOnlyList<int> Milestones { get; }
 
+    /// <summary>γ, the factor at every milestone.</summary>
     public double Gamma { get; }
 
+    /// <inheritdoc/>
     public double LearningRate(int i) => Lr * Math.Pow(Gamma, Milestones.Count(m => m <= i));
 
+    /// <inheritdoc/>
     public override string ToString()
         => string.Create(CultureInfo.InvariantCulture, $"MultiStepLRScheduler(lr={Lr}, milestones=[{string.Join(", ", Milestones)}], gamma={Gamma})");
 }

@@ -9,7 +9,9 @@ namespace Nerva.Schedulers;
 /// </summary>
 public sealed record StepBasedScheduler(double Lr, double DropRate, double ChangeRate) : ILearningRateScheduler
 {
+    /// <inheritdoc/>
     public double LearningRate(int i) => Lr * Math.Pow(DropRate, Math.Floor((1 + i) / ChangeRate));
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"StepBasedScheduler(lr={Lr}, drop_rate={DropRate}, change_rate={ChangeRate})");
 }

@@ -9,6 +9,7 @@ namespace Nerva.Schedulers;
 /// </summary>
 public sealed record TimeBasedScheduler(double Lr, double Decay) : ILearningRateScheduler
 {
+    /// <inheritdoc/>
     public double LearningRate(int i)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(i);
@@ -17,5 +18,6 @@ public sealed record TimeBasedScheduler(double Lr, double Decay) : ILearningRate
         return eta;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"TimeBasedScheduler(lr={Lr}, decay={Decay})");
 }

@@ -24,8 +24,10 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         ColumnStart = new int[cols + 1];
     }
 
+    /// <summary>The rows (K).</summary>
     public int Rows { get; }
 
+    /// <summary>The columns (D).</summary>
     public int Cols { get; }
 
     /// <summary>Row i holds the entries RowStart[i] … RowStart[i+1] − 1 (rows + 1 offsets).</summary>
@@ -188,5 +190,6 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"CsrMatrix({Rows}×{Cols}, nnz={NonZeroCount})";
 }

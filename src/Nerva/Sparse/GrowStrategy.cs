@@ -13,8 +13,10 @@ public abstract record GrowStrategy
     /// <summary>Whether the strategy reads the dense gradient of the last batch (the trainer then computes one).</summary>
     public virtual bool NeedsGradient => false;
 
+    /// <summary><paramref name="count"/> positions (row·D + column) outside the layer's support to grow, sorted.</summary>
     public abstract long[] Select<T>(LinearLayer<T> layer, int count, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>The layer's W in CSR form (a grow step needs a sparse layer).</summary>
     protected static CsrMatrix<T> Sparse<T>(LinearLayer<T> layer) where T : unmanaged, IFloatingPointIeee754<T>
         => layer.SparseW ?? throw new InvalidOperationException("growing needs a sparse layer");
 }
@@ -26,8 +28,10 @@ public abstract record GrowStrategy
 /// </summary>
 public sealed record RandomGrowth : GrowStrategy
 {
+    /// <inheritdoc/>
     public override long[] Select<T>(LinearLayer<T> layer, int count, Rng rng) => RandomSupport.SampleFree(Sparse(layer), count, rng);
 
+    /// <inheritdoc/>
     public override string ToString() => "Random";
 }
 
@@ -40,8 +44,10 @@ public sealed record GradientGrowth : GrowStrategy
 {
     private const int RowsPerBlock = 64;
 
+    /// <inheritdoc/>
     public override bool NeedsGradient => true;
 
+    /// <inheritdoc/>
     public override long[] Select<T>(LinearLayer<T> layer, int count, Rng rng)
     {
         var W = Sparse(layer);
@@ -82,5 +88,6 @@ public sealed record GradientGrowth : GrowStrategy
             => a.Magnitude > b.Magnitude || (a.Magnitude == b.Magnitude && a.Position < b.Position);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "Gradient";
 }

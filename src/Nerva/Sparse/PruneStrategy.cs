@@ -51,6 +51,7 @@ public abstract record PruneStrategy
     /// <summary>round(ζ·n), halves away from zero (the original's <c>lround</c>).</summary>
     protected static int Fraction(double zeta, int n) => (int)Math.Round(zeta * n, MidpointRounding.AwayFromZero);
 
+    /// <summary>Refuses a ζ outside [0, 1].</summary>
     protected static void CheckZeta(double zeta)
     {
         if (!(zeta >= 0 && zeta <= 1)) throw new ArgumentOutOfRangeException(nameof(zeta), $"the prune fraction ζ must be in [0, 1], got {zeta}");
@@ -60,17 +61,21 @@ public abstract record PruneStrategy
 /// <summary>Magnitude(ζ): prunes the round(ζ·nnz) weights of smallest magnitude.</summary>
 public sealed record MagnitudePruning : PruneStrategy
 {
+    /// <summary>Prunes the share <paramref name="zeta"/> of the weights with the smallest magnitudes.</summary>
     public MagnitudePruning(double zeta)
     {
         CheckZeta(zeta);
         Zeta = zeta;
     }
 
+    /// <summary>ζ, the share of the weights pruned.</summary>
     public double Zeta { get; }
 
+    /// <inheritdoc/>
     public override int Select<T>(ReadOnlySpan<T> values, Span<bool> pruned, long free)
         => PruneSmallest(values, pruned, Math.Min(Fraction(Zeta, values.Length), Limit(free)), _ => true);
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Magnitude({Zeta})");
 }
 
@@ -80,14 +85,17 @@ public sealed record MagnitudePruning : PruneStrategy
 /// </summary>
 public sealed record SETPruning : PruneStrategy
 {
+    /// <summary>Prunes the share <paramref name="zeta"/> of the positive weights closest to 0 and as many of the negative ones (SET).</summary>
     public SETPruning(double zeta)
     {
         CheckZeta(zeta);
         Zeta = zeta;
     }
 
+    /// <summary>ζ, the share of the weights pruned.</summary>
     public double Zeta { get; }
 
+    /// <inheritdoc/>
     public override int Select<T>(ReadOnlySpan<T> values, Span<bool> pruned, long free)
     {
         int positive = 0, negative = 0;
@@ -105,25 +113,30 @@ public sealed record SETPruning : PruneStrategy
         return PruneSmallest(values, pruned, pos, w => w > T.Zero) + PruneSmallest(values, pruned, neg, w => w < T.Zero);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"SET({Zeta})");
 }
 
 /// <summary>Threshold(t): prunes every weight with |w| ≤ t (the smallest first when the cap applies). Broken in the original.</summary>
 public sealed record ThresholdPruning : PruneStrategy
 {
+    /// <summary>Prunes the weights with |w| below <paramref name="threshold"/>.</summary>
     public ThresholdPruning(double threshold)
     {
         if (!(threshold >= 0)) throw new ArgumentOutOfRangeException(nameof(threshold), $"the threshold must be at least 0, got {threshold}");
         Threshold = threshold;
     }
 
+    /// <summary>The magnitude below which a weight is pruned.</summary>
     public double Threshold { get; }
 
+    /// <inheritdoc/>
     public override int Select<T>(ReadOnlySpan<T> values, Span<bool> pruned, long free)
     {
         T t = T.CreateChecked(Threshold);
         return PruneSmallest(values, pruned, Limit(free), w => T.Abs(w) <= t);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Threshold({Threshold})");
 }

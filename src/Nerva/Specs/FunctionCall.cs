@@ -18,15 +18,19 @@ public sealed partial class FunctionCall
         _arguments = arguments;
     }
 
+    /// <summary>The text parsed.</summary>
     public string Text { get; }
 
+    /// <summary>NAME.</summary>
     public string Name { get; }
 
+    /// <summary>The number of arguments.</summary>
     public int Count => _arguments.Count;
 
     /// <summary>Whether the argument was given without a key, as in NAME(value).</summary>
     public bool IsPositional => _arguments.ContainsKey("");
 
+    /// <summary>Parses NAME, NAME(value) or NAME(key=value, …); one line naming the problem otherwise.</summary>
     public static FunctionCall Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

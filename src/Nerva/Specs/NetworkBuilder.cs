@@ -25,6 +25,7 @@ namespace Nerva.Specs;
 /// </summary>
 public static class NetworkBuilder
 {
+    /// <summary>The layer kinds the grammar takes, with their arguments.</summary>
     public static IReadOnlyList<string> LayerNames { get; } = Array.AsReadOnly<string>(
         ["Linear", "ReLU", "Sigmoid", "HyperbolicTangent", "Softmax", "LogSoftmax", "LeakyReLU(alpha)", "AllReLU(alpha)", "TReLU(epsilon)", "ELU(alpha)", "SReLU(al, tl, ar, tr)", "BatchNormalization",
          "Conv(out, kernel, stride, padding)", "MaxPool(kernel, stride)", "AvgPool(kernel, stride)", "Flatten"]);
@@ -104,6 +105,7 @@ public static class NetworkBuilder
         return plan;
     }
 
+    /// <summary>The network of <paramref name="layers"/> (the <c>--layers</c> grammar) with <paramref name="sizes"/>, after <see cref="Plan"/> checked them; one value of a list stands for all.</summary>
     public static MultilayerPerceptron<float> Build(
         string[] layers, int[] sizes, double[] dropouts, WeightInitializer[] weights, OptimizerSpec[] optimizers, Rng rng, double[]? densities = null, ImageShape? input = null)
     {

@@ -9,11 +9,17 @@ namespace Nerva.Specs;
 /// <summary>Parsers for the <c>mlp</c> tool's option values, with the original's names and grammar.</summary>
 public static class SpecParser
 {
+    /// <summary>The losses <see cref="Loss"/> takes.</summary>
     public static IReadOnlyList<string> LossNames { get; } = Array.AsReadOnly<string>(["SquaredError", "MeanSquaredError", "CrossEntropy", "SoftmaxCrossEntropy", "LogisticCrossEntropy", "NegativeLogLikelihood", "BinaryCrossEntropy"]);
+    /// <summary>The optimizers <see cref="Optimizer"/> takes.</summary>
     public static IReadOnlyList<string> OptimizerNames { get; } = Array.AsReadOnly<string>(["GradientDescent", "Momentum(mu)", "Nesterov(mu)", "Adam(beta1, beta2, epsilon)"]);
+    /// <summary>The schedulers <see cref="Scheduler"/> takes.</summary>
     public static IReadOnlyList<string> SchedulerNames { get; } = Array.AsReadOnly<string>(["Constant(lr)", "TimeBased(lr, decay)", "StepBased(lr, drop_rate, change_rate)", "MultiStepLR(lr, milestones=m1|m2|..., gamma)", "Exponential(lr, change_rate)"]);
+    /// <summary>The prune strategies.</summary>
     public static IReadOnlyList<string> PruneNames { get; } = Array.AsReadOnly<string>(["Magnitude(zeta)", "SET(zeta)", "Threshold(value)"]);
+    /// <summary>The grow strategies.</summary>
     public static IReadOnlyList<string> GrowNames { get; } = Array.AsReadOnly<string>(["Random", "Gradient"]);
+    /// <summary>The initializers <see cref="Weights"/> takes.</summary>
     public static IReadOnlyList<string> WeightNames { get; } = Array.AsReadOnly<string>(["Xavier", "XavierNormalized", "XavierLogistic", "He", "HeUniform", "Uniform", "PyTorch", "Zero"]);
 
     /// <summary>A ';'-separated list; items are trimmed and empty items dropped (the original's <c>regex_split</c>).</summary>
@@ -47,6 +53,7 @@ public static class SpecParser
         return items;
     }
 
+    /// <summary>The loss named by <paramref name="text"/>, or one line listing the valid names.</summary>
     public static ILossFunction Loss(string text) => text.Trim() switch
     {
         "SquaredError" => new SquaredErrorLoss(),
@@ -59,6 +66,7 @@ public static class SpecParser
         _ => throw new InvalidSpecException($"unknown loss '{text}' (valid: {string.Join(", ", LossNames)})"),
     };
 
+    /// <summary>The optimizer <paramref name="text"/> describes (NAME or NAME(arguments)), its arguments checked, or one line listing the valid names.</summary>
     public static OptimizerSpec Optimizer(string text)
     {
         var call = FunctionCall.Parse(text);
@@ -125,6 +133,7 @@ public static class SpecParser
     private static double Checked(FunctionCall call, string key, double value, Func<double, bool> valid, string expected)
         => valid(value) ? value : throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"{call.Name}: '{key}' must be {expected}, got {value}"));
 
+    /// <summary>The initializer named by <paramref name="text"/>, or one line listing the valid names.</summary>
     public static WeightInitializer Weights(string text)
     {
         var call = FunctionCall.Parse(text);

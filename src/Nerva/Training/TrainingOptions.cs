@@ -3,8 +3,10 @@ namespace Nerva.Training;
 /// <summary>How <see cref="StochasticGradientDescent"/> trains (the original's <c>sgd_options</c>).</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The epochs to train.</summary>
     public int Epochs { get; init; } = 100;
 
+    /// <summary>The samples per batch (the last batch of an epoch may be smaller).</summary>
     public int BatchSize { get; init; } = 100;
 
     /// <summary>Shuffle the training set at the start of every epoch.</summary>

@@ -38,7 +38,7 @@ public sealed class ConvolutionTests
         foreach (var (o, q, k, pixel) in Taps(conv))
             linear.W[o * P + q, pixel] = conv.W[o, k];
         for (int o = 0; o < output.Channels; o++)
-            for (int q = 0; q < P; q++) linear.b[0, o * P + q] = conv.b[0, o];
+            for (int q = 0; q < P; q++) linear.B[0, o * P + q] = conv.B[0, o];
         return linear;
     }
 
@@ -64,7 +64,7 @@ public sealed class ConvolutionTests
     {
         var rng = new Rng((ulong)(C * 1000 + H * 100 + W * 10 + kh));
         var conv = new ConvolutionLayer<double>(new ImageShape(C, H, W), C2, kh, kw, stride, padding, rng);
-        TestData.Random(1, C2, rng).CopyTo(conv.b);
+        TestData.Random(1, C2, rng).CopyTo(conv.B);
         var linear = Toeplitz(conv);
         conv.ComputeInputGradient = linear.ComputeInputGradient = true;
         var X = TestData.Random(N, C * H * W, rng, -2, 2);
@@ -172,7 +172,7 @@ public sealed class ConvolutionTests
             var rng = new Rng((ulong)N + 20);
             var layer = Make(kind, rng);
             layer.ComputeInputGradient = true;
-            if (layer is ConvolutionLayer<double> conv) TestData.Random(1, conv.b.Cols, rng).CopyTo(conv.b);
+            if (layer is ConvolutionLayer<double> conv) TestData.Random(1, conv.B.Cols, rng).CopyTo(conv.B);
             var X = TestData.Random(N, layer.InputSize, rng, -2, 2);
             var C = TestData.Random(N, layer.OutputSize, rng);
             var Y = new Matrix<double>(0, 0);
@@ -198,7 +198,7 @@ public sealed class ConvolutionTests
         // conv (1×6×6 → 2×5×5, 2×2 kernels) → ReLU → max pool 2 (→ 2×2×2) → linear 8 → 3, softmax cross-entropy
         var rng = new Rng(11);
         var conv = new ConvolutionLayer<double>(new ImageShape(1, 6, 6), 2, 2, 2, 1, 0, rng);
-        TestData.Random(1, 2, rng).CopyTo(conv.b);
+        TestData.Random(1, 2, rng).CopyTo(conv.B);
         var relu = new ActivationFunctionLayer<double, ReLU<double>>(conv.OutputSize, new ReLU<double>());
         var pool = new MaxPoolingLayer<double>(conv.Output, 2);
         var last = new LinearLayer<double>(pool.OutputSize, 3, rng);
@@ -221,7 +221,7 @@ public sealed class ConvolutionTests
         for (int n = 0; n < N; n++)
         {
             var x = new Matrix<double>(X.Cols, 1, X.Row(n).ToArray());
-            var z1 = Product(toeplitz.W, x) + Transpose(toeplitz.b);
+            var z1 = Product(toeplitz.W, x) + Transpose(toeplitz.B);
             var J1 = DiagMatrix(Apply(z => z > 0 ? 1.0 : 0.0, z1));                     // diag(relu'(z¹))
             var a1 = Apply(z => Math.Max(z, 0), z1);
             var S = new Matrix<double>(pool.OutputSize, conv.OutputSize);                // the pooling selection of sample n
@@ -239,7 +239,7 @@ public sealed class ConvolutionTests
                         S[o, best] = 1;
                     }
             var a2 = Product(S, a1);
-            var z4 = Product(last.W, a2) + Transpose(last.b);
+            var z4 = Product(last.W, a2) + Transpose(last.B);
             var g = Transpose(SoftmaxFunctions.Softmax(Transpose(z4))) - new Matrix<double>(3, 1, T.Row(n).ToArray());   // ∇_{z⁴}ℓ for softmax + CE
             DW4 += Product(g, Transpose(a2));
             var delta1 = Product(Transpose(Product(Product(last.W, S), J1)), g);           // (W⁴·S·J¹)ᵀ·g, per Toeplitz row

@@ -57,7 +57,7 @@ public sealed class JacobianProductTests
             _ => (new LinearLayer<double>(sizes[L - 1], sizes[L], rng), new SquaredErrorLoss()),
         };
         layers.Add(last);
-        foreach (var layer in layers.OfType<LinearLayer<double>>()) TestData.Random(1, layer.OutputSize, rng).CopyTo(layer.b);
+        foreach (var layer in layers.OfType<LinearLayer<double>>()) TestData.Random(1, layer.OutputSize, rng).CopyTo(layer.B);
         var mlp = new MultilayerPerceptron<double>(layers);
         var X = TestData.Random(N, sizes[0], rng, -2, 2);
         var T = outputKind == "identity+SE" ? TestData.Random(N, sizes[L], rng) : TestData.OneHot(N, sizes[L], rng);
@@ -71,7 +71,7 @@ public sealed class JacobianProductTests
 
         // Per-sample Jacobian products (seed 001), summed over the batch.
         var W = layers.Cast<LinearLayer<double>>().Select(layer => layer.W).ToArray();
-        var b = layers.Cast<LinearLayer<double>>().Select(layer => layer.b).ToArray();
+        var b = layers.Cast<LinearLayer<double>>().Select(layer => layer.B).ToArray();
         var sums = Enumerable.Range(0, L).Select(l => new Matrix<double>(sizes[l + 1] * sizes[l] + sizes[l + 1], 1)).ToArray();
         for (int n = 0; n < N; n++)
         {

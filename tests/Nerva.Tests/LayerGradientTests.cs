@@ -60,7 +60,7 @@ public sealed class LayerGradientTests(ITestOutputHelper output)
             var layer = Factories[kind](D, K, rng);
             // Random biases: with b = 0 a unit whose dropout mask row is all zero has z = 0 exactly,
             // a kink of ReLU where no finite difference agrees with a one-sided derivative.
-            if (layer is LinearLayer<double> linear) TestData.Random(1, K, rng).CopyTo(linear.b);
+            if (layer is LinearLayer<double> linear) TestData.Random(1, K, rng).CopyTo(linear.B);
             var X = TestData.Random(N, D, rng, -2, 2);
             var C = TestData.Random(N, K, rng);
             var Y = new Matrix<double>(0, 0);
@@ -101,8 +101,8 @@ public sealed class LayerGradientTests(ITestOutputHelper output)
     private static BatchNormalizationLayer<double> RandomizedBatchNormalization(int D, Rng rng)
     {
         var layer = new BatchNormalizationLayer<double>(D);
-        TestData.Random(1, D, rng).CopyTo(layer.beta);
-        TestData.Random(1, D, rng, 0.5, 1.5).CopyTo(layer.gamma);
+        TestData.Random(1, D, rng).CopyTo(layer.Beta);
+        TestData.Random(1, D, rng, 0.5, 1.5).CopyTo(layer.Gamma);
         return layer;
     }
 

@@ -18,8 +18,8 @@ public sealed class LiteralFormTests
     {
         var rng = new Rng(7);
         var layer = new BatchNormalizationLayer<double>(D);
-        TestData.Random(1, D, rng).CopyTo(layer.beta);
-        TestData.Random(1, D, rng, 0.5, 2).CopyTo(layer.gamma);
+        TestData.Random(1, D, rng).CopyTo(layer.Beta);
+        TestData.Random(1, D, rng, 0.5, 2).CopyTo(layer.Gamma);
         var X = TestData.Random(N, D, rng, -3, 3);
         var DY = TestData.Random(N, D, rng);
         var Y = new Matrix<double>(0, 0);
@@ -31,16 +31,16 @@ public sealed class LiteralFormTests
         var Sigma = Scale(1.0 / N, Transpose(Diag(Transpose(R) * R)));
         var invSqrtSigma = InvSqrt(Sigma);
         var Z = Hadamard(RowRepeat(invSqrtSigma, N), R);
-        TestData.AssertClose(Hadamard(RowRepeat(layer.gamma, N), Z) + RowRepeat(layer.beta, N), Y, 1e-13, "Y");
+        TestData.AssertClose(Hadamard(RowRepeat(layer.Gamma, N), Z) + RowRepeat(layer.Beta, N), Y, 1e-13, "Y");
         // DX = (1/N·1_N·Σ^(−1/2)) ⊙ ((N·𝕀_N − 1_N·1_Nᵀ)·DZ − Z ⊙ (1_N·diag(Zᵀ·DZ)ᵀ))
-        var DZ = Hadamard(RowRepeat(layer.gamma, N), DY);
+        var DZ = Hadamard(RowRepeat(layer.Gamma, N), DY);
         var DX = Hadamard(
             RowRepeat(Scale(1.0 / N, invSqrtSigma), N),
             (Scale((double)N, Identity<double>(N)) - Ones<double>(N) * Transpose(Ones<double>(N))) * DZ
                 - Hadamard(Z, RowRepeat(Transpose(Diag(Transpose(Z) * DZ)), N)));
         TestData.AssertClose(DX, layer.DX, 1e-12, "DX");
-        TestData.AssertClose(ColumnsSum(DY), layer.Dbeta, 1e-14, "Dβ");
-        TestData.AssertClose(ColumnsSum(Hadamard(Z, DY)), layer.Dgamma, 1e-14, "Dγ");
+        TestData.AssertClose(ColumnsSum(DY), layer.DBeta, 1e-14, "Dβ");
+        TestData.AssertClose(ColumnsSum(Hadamard(Z, DY)), layer.DGamma, 1e-14, "Dγ");
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class LiteralFormTests
         layer.Feedforward(X, Y);
         layer.Backpropagate(Y, DY);
         var WR = Hadamard(layer.W, layer.R);
-        TestData.AssertClose(X * Transpose(WR) + RowRepeat(layer.b, 3), Y, 1e-14, "Y = X·(W ⊙ R)ᵀ + 1_N·b");
+        TestData.AssertClose(X * Transpose(WR) + RowRepeat(layer.B, 3), Y, 1e-14, "Y = X·(W ⊙ R)ᵀ + 1_N·b");
         TestData.AssertClose(Hadamard(Transpose(DY) * X, layer.R), layer.DW, 1e-14, "DW = (DYᵀ·X) ⊙ R");
         TestData.AssertClose(DY * WR, layer.DX, 1e-14, "DX = DY·(W ⊙ R)");
     }

@@ -182,8 +182,8 @@ public sealed partial class MlpToolTests : IDisposable
         WeightsFile.Load(mlp, path);
         var first = (Nerva.Layers.LinearLayer<float>)mlp.Layers[0];
         Assert.Equal(0.5f, first.W[1, 1]);
-        Assert.Equal([1f, -1f], ((Nerva.Layers.LinearLayer<float>)mlp.Layers[2]).b.AsSpan().ToArray());
-        Assert.All(((Nerva.Layers.BatchNormalizationLayer<float>)mlp.Layers[1]).gamma.AsSpan().ToArray(), g => Assert.Equal(1f, g));
+        Assert.Equal([1f, -1f], ((Nerva.Layers.LinearLayer<float>)mlp.Layers[2]).B.AsSpan().ToArray());
+        Assert.All(((Nerva.Layers.BatchNormalizationLayer<float>)mlp.Layers[1]).Gamma.AsSpan().ToArray(), g => Assert.Equal(1f, g));
         File.Delete(path);
         Npz.Write(path, [new("W1", NpyArray.FromFloats(W1, 8, 2))]);
         Assert.Contains("no array 'b1'", Assert.Throws<DataFormatException>(() => WeightsFile.Load(mlp, path)).Message);

@@ -199,7 +199,7 @@ public sealed class MultilayerPerceptronTests
         layer.Feedforward(X, Ytrain);
         layer.IsTraining = false;
         layer.Feedforward(X, Yeval);
-        TestData.AssertClose(MatrixOperations.Product(X, MatrixOperations.Transpose(layer.W)) + MatrixOperations.RowRepeat(layer.b, 3), Yeval, 1e-14, "evaluation uses W");
+        TestData.AssertClose(MatrixOperations.Product(X, MatrixOperations.Transpose(layer.W)) + MatrixOperations.RowRepeat(layer.B, 3), Yeval, 1e-14, "evaluation uses W");
         Assert.True(TestData.RelativeError(Ytrain, Yeval) > 0.01, "training uses the mask");
         layer.RenewDropoutMask(rng);
     }

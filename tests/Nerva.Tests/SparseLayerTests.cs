@@ -59,8 +59,8 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
             Assert.True(sparse.IsSparse);
             Assert.False(dense.IsSparse);
             dense.LoadWeights(sparse.DenseWeights());
-            TestData.Random(1, K, rng).CopyTo(sparse.b);
-            sparse.b.CopyTo(dense.b);
+            TestData.Random(1, K, rng).CopyTo(sparse.B);
+            sparse.B.CopyTo(dense.B);
             sparse.Optimizer = Optimizers[optimizer];
             dense.Optimizer = Optimizers[optimizer];
             var mask = sparse.DenseWeights();
@@ -89,7 +89,7 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
         sparse.Optimize(0.1);
         dense.Optimize(0.1);
         TestData.AssertClose(dense.DenseWeights(), sparse.DenseWeights(), 1e-12, what + " W after the step");
-        TestData.AssertClose(dense.b, sparse.b, 1e-12, what + " b after the step");
+        TestData.AssertClose(dense.B, sparse.B, 1e-12, what + " b after the step");
     }
 
     private static Matrix<double> Indicator(Matrix<double> W)

@@ -9,7 +9,7 @@ namespace Nerva.Activations;
 /// tail: Y = act(Z) and DZ = DY ⊙ act'(Z). Large passes (a batch of a 250 000-wide layer: 25M elements) run in
 /// chunks on all threads (<see cref="ParallelUpdate"/>); every element gets the same operations whatever the chunking.
 /// </summary>
-public static class ActivationKernels
+internal static class ActivationKernels
 {
     /// <summary>y = act(z).</summary>
     public static unsafe void Value<T, TAct>(TAct act, ReadOnlySpan<T> z, Span<T> y)

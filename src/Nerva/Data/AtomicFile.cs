@@ -6,7 +6,7 @@ namespace Nerva.Data;
 /// every failure names the user's path, never the temporary one. Temporaries that a killed earlier write of the same
 /// target left behind are removed first.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes the file at <paramref name="path"/> with what <paramref name="write"/> puts in the stream, completely or not at all.</summary>
     public static void Write(string path, Action<Stream> write)

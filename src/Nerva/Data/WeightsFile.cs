@@ -158,19 +158,19 @@ public static class WeightsFile
                 case LinearLayer<float> linearLayer:
                     linear++;
                     yield return ($"W{linear}", linearLayer, null, false, [linearLayer.OutputSize, linearLayer.InputSize]);
-                    yield return ($"b{linear}", null, linearLayer.b, false, [linearLayer.b.Cols]);
+                    yield return ($"b{linear}", null, linearLayer.B, false, [linearLayer.B.Cols]);
                     if (linearLayer is SReLULayer<float> srelu) yield return ($"srelu{linear}", null, srelu.A, true, [srelu.A.Cols]);
                     break;
                 case ConvolutionLayer<float> conv:
                     convolution++;
                     // the kernels as PyTorch stores them, (C', C, kh, kw)
                     yield return ($"conv{convolution}_W", null, conv.W, false, [conv.Output.Channels, conv.Input.Channels, conv.KernelHeight, conv.KernelWidth]);
-                    yield return ($"conv{convolution}_b", null, conv.b, false, [conv.b.Cols]);
+                    yield return ($"conv{convolution}_b", null, conv.B, false, [conv.B.Cols]);
                     break;
                 case BatchNormalizationLayer<float> bn:
                     normalization++;
-                    yield return ($"beta{normalization}", null, bn.beta, true, [bn.beta.Cols]);
-                    yield return ($"gamma{normalization}", null, bn.gamma, true, [bn.gamma.Cols]);
+                    yield return ($"beta{normalization}", null, bn.Beta, true, [bn.Beta.Cols]);
+                    yield return ($"gamma{normalization}", null, bn.Gamma, true, [bn.Gamma.Cols]);
                     yield return ($"running_mean{normalization}", null, bn.RunningMean, true, [bn.RunningMean.Cols]);
                     yield return ($"running_var{normalization}", null, bn.RunningVariance, true, [bn.RunningVariance.Cols]);
                     break;

@@ -34,10 +34,10 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
     {
         if (D < 1) throw new ArgumentOutOfRangeException(nameof(D), $"batch normalization needs at least one input, got {D}");
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), $"the momentum must be in [0, 1], got {momentum}");
-        beta = new Matrix<T>(1, D);
-        gamma = MatrixOperations.Ones<T>(1, D);
-        Dbeta = new Matrix<T>(1, D);
-        Dgamma = new Matrix<T>(1, D);
+        Beta = new Matrix<T>(1, D);
+        Gamma = MatrixOperations.Ones<T>(1, D);
+        DBeta = new Matrix<T>(1, D);
+        DGamma = new Matrix<T>(1, D);
         RunningMean = new Matrix<T>(1, D);
         RunningVariance = MatrixOperations.Ones<T>(1, D);
         InvSqrtSigma = new Matrix<T>(1, D);
@@ -46,27 +46,27 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         _columnsSumZDZ = new Matrix<T>(1, D);
         Momentum = momentum;
         if (optimizer is not null) Optimizer = optimizer;
-        AddParameter("beta", beta, Dbeta);
-        AddParameter("gamma", gamma, Dgamma);
+        AddParameter("beta", Beta, DBeta);
+        AddParameter("gamma", Gamma, DGamma);
     }
 
     /// <inheritdoc/>
-    public override int InputSize => beta.Cols;
+    public override int InputSize => Beta.Cols;
 
     /// <inheritdoc/>
-    public override int OutputSize => beta.Cols;
+    public override int OutputSize => Beta.Cols;
 
     /// <summary>β, the shift (1×D).</summary>
-    public Matrix<T> beta { get; }
+    public Matrix<T> Beta { get; }
 
     /// <summary>γ, the scale (1×D).</summary>
-    public Matrix<T> gamma { get; }
+    public Matrix<T> Gamma { get; }
 
     /// <summary>Dβ, the gradient of β.</summary>
-    public Matrix<T> Dbeta { get; }
+    public Matrix<T> DBeta { get; }
 
     /// <summary>Dγ, the gradient of γ.</summary>
-    public Matrix<T> Dgamma { get; }
+    public Matrix<T> DGamma { get; }
 
     /// <summary>Z, the normalised input.</summary>
     public Matrix<T> Z { get; } = new(0, 0);
@@ -121,8 +121,8 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
             for (int j = 0; j < D; j++) sigma[j] = T.One / T.Sqrt(variance[j] + epsilon);
         }
         // Z = (1_N·Σ^(−1/2)) ⊙ R;  Y = (1_N·γ) ⊙ Z + 1_N·β
-        var g = gamma.AsSpan();
-        var be = beta.AsSpan();
+        var g = Gamma.AsSpan();
+        var be = Beta.AsSpan();
         for (int i = 0; i < N; i++)
         {
             var z = Z.Row(i);
@@ -141,7 +141,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         int N = X.Rows, D = InputSize;
         DZ.Resize(N, D);
         // DZ = (1_N·γ) ⊙ DY
-        var g = gamma.AsSpan();
+        var g = Gamma.AsSpan();
         for (int i = 0; i < N; i++)
         {
             var dy = DY.Row(i);
@@ -149,8 +149,8 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
             for (int j = 0; j < D; j++) dz[j] = g[j] * dy[j];
         }
         // Dβ = 1_Nᵀ·DY;  Dγ = 1_Nᵀ·(Z ⊙ DY)
-        ColumnsSum(DY, Dbeta);
-        var dgamma = Dgamma.AsSpan();
+        ColumnsSum(DY, DBeta);
+        var dgamma = DGamma.AsSpan();
         dgamma.Clear();
         for (int i = 0; i < N; i++)
         {

@@ -74,12 +74,12 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
         (KernelHeight, KernelWidth, Stride, Padding) = (kernelHeight, kernelWidth, stride, padding);
         W = new Matrix<T>(outputChannels, input.Channels * kernelHeight * kernelWidth);
         DW = new Matrix<T>(W.Rows, W.Cols);
-        b = new Matrix<T>(1, outputChannels);
+        B = new Matrix<T>(1, outputChannels);
         Db = new Matrix<T>(1, outputChannels);
         if (optimizer is not null) Optimizer = optimizer;
-        (weights ?? WeightInitializer.Xavier).Initialize(W, b, rng ?? new Rng(0));
+        (weights ?? WeightInitializer.Xavier).Initialize(W, B, rng ?? new Rng(0));
         AddParameter("W", W, DW);
-        AddParameter("b", b, Db);
+        AddParameter("b", B, Db);
     }
 
     /// <summary>The input images.</summary>
@@ -110,7 +110,7 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
     public Matrix<T> W { get; }
 
     /// <summary>One bias per output channel.</summary>
-    public Matrix<T> b { get; }
+    public Matrix<T> B { get; }
 
     /// <summary>DW, the gradient of the kernels (as W).</summary>
     public Matrix<T> DW { get; }
@@ -137,7 +137,7 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
     {
         int N = X.Rows, groups = Groups(N);
         _DWg.Resize(groups, W.Length);
-        _Dbg.Resize(groups, b.Cols);
+        _Dbg.Resize(groups, B.Cols);
         Parallelism.For(groups, (long)N * W.Length * Positions * (ComputeInputGradient ? 2 : 1), new Backward(this, DY));
         // DW = Σ_g DW_g;  Db = Σ_g Db_g, in group order
         var sum = DW;
@@ -150,7 +150,7 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
         if (TransposedDW)
             for (int o = 0; o < W.Rows; o++)
                 for (int k = 0; k < W.Cols; k++) DW[o, k] = sum[k, o];
-        SumGroups.Rows(_Dbg, Db.AsSpan(), 0, b.Cols);
+        SumGroups.Rows(_Dbg, Db.AsSpan(), 0, B.Cols);
     }
 
     /// <summary>The first sample of group g, its number of samples, and where P_g starts.</summary>
@@ -175,7 +175,7 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
             for (int s = 0; s < count; s++) layer.Im2Col(layer.X.Row(first + s), Pg, width, s * P);
             var Z = Scratch(ref t_Z, W.Rows * width);
             Kernels<T>.Gemm.Multiply(false, false, W.Rows, width, W.Cols, W.AsSpan(), Pg, Z);
-            var bias = layer.b.AsSpan();
+            var bias = layer.B.AsSpan();
             for (int s = 0; s < count; s++)
             {
                 var y = Y.Row(first + s);

@@ -43,7 +43,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         InputSize = D;
         rng ??= new Rng(0);
         weights ??= WeightInitializer.Xavier;
-        b = new Matrix<T>(1, K);
+        B = new Matrix<T>(1, K);
         Db = new Matrix<T>(1, K);
         DropoutRate = dropout;
         if (optimizer is not null) Optimizer = optimizer;
@@ -54,17 +54,17 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
             SparseDW = new Matrix<T>(1, SparseW.NonZeroCount);
             var (fanIn, fanOut) = InitializationFans;
             weights.InitializeWeights(SparseW.Values.AsSpan(), fanIn, fanOut, rng);
-            weights.InitializeBias(b);
+            weights.InitializeBias(B);
             AddParameter("W", SparseW.Values, SparseDW);
         }
         else
         {
             _W = new Matrix<T>(K, D);
             _DW = new Matrix<T>(K, D);
-            weights.Initialize(_W, b, rng);
+            weights.Initialize(_W, B, rng);
             AddParameter("W", _W, _DW);
         }
-        AddParameter("b", b, Db);
+        AddParameter("b", B, Db);
         ResetDropoutMask();
     }
 
@@ -72,13 +72,13 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     public override int InputSize { get; }
 
     /// <inheritdoc/>
-    public override int OutputSize => b.Cols;
+    public override int OutputSize => B.Cols;
 
     /// <summary>W ∈ ℝ^{K×D} of a dense layer. A sparse layer has <see cref="SparseW"/> instead (see <see cref="DenseWeights"/>).</summary>
     public Matrix<T> W => _W ?? throw SparseLayer("W", "SparseW");
 
     /// <summary>b ∈ ℝ^{1×K}.</summary>
-    public Matrix<T> b { get; }
+    public Matrix<T> B { get; }
 
     /// <summary>DW of a dense layer; a sparse layer has <see cref="SparseDW"/>.</summary>
     public Matrix<T> DW => _DW ?? throw SparseLayer("DW", "SparseDW");
@@ -223,18 +223,18 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         if (SparseW is null)
         {
             Product(X, weights, Z, transposeB: true);
-            AddRowRepeat(Z, b);
+            AddRowRepeat(Z, B);
             return;
         }
         if (X.Rows < SparseProducts.RowLayoutBatch)
         {
             // a few samples (batch-1 inference): Z = X·Wᵀ + 1_N·b row by row; Xᵀ only if backpropagation asks
-            SparseProducts.FeedforwardRows(SparseW, weights, X, b, Z);
+            SparseProducts.FeedforwardRows(SparseW, weights, X, B, Z);
             return;
         }
         // Zᵀ = W·Xᵀ + b·1ᵀ on the transposed batch; Z = (Zᵀ)ᵀ
         SparseProducts.ToPanels(X, _Xp, PanelVectors);
-        SparseProducts.Feedforward(SparseW, weights, _Xp, b, _Zp);
+        SparseProducts.Feedforward(SparseW, weights, _Xp, B, _Zp);
         SparseProducts.FromPanels(_Zp, X.Rows, Z);
     }
 

@@ -47,14 +47,14 @@ internal static class OnnxExport
                 case BatchNormalizationLayer<float> bn:
                     normalization++;
                     string p = $"bn{normalization}_";
-                    x = g.Node("BatchNormalization", [x, g.Tensor(p + "gamma", bn.gamma), g.Tensor(p + "beta", bn.beta), g.Tensor(p + "mean", bn.RunningMean), g.Tensor(p + "var", bn.RunningVariance)],
+                    x = g.Node("BatchNormalization", [x, g.Tensor(p + "gamma", bn.Gamma), g.Tensor(p + "beta", bn.Beta), g.Tensor(p + "mean", bn.RunningMean), g.Tensor(p + "var", bn.RunningVariance)],
                         Float("epsilon", (float)MatrixOperations.InvSqrtEpsilon<double>()));
                     break;
                 case ConvolutionLayer<float> c:
                     convolution++;
                     // rows to N×C×H×W images, the convolution, and back to rows (channels first, as ours)
                     x = g.Node("Reshape", [x, g.Shape($"conv{convolution}_images", c.Input)]);
-                    x = g.Node("Conv", [x, g.Tensor($"conv{convolution}_W", c.W, [c.Output.Channels, c.Input.Channels, c.KernelHeight, c.KernelWidth]), g.Tensor($"conv{convolution}_b", c.b)],
+                    x = g.Node("Conv", [x, g.Tensor($"conv{convolution}_W", c.W, [c.Output.Channels, c.Input.Channels, c.KernelHeight, c.KernelWidth]), g.Tensor($"conv{convolution}_b", c.B)],
                         Ints("kernel_shape", c.KernelHeight, c.KernelWidth), Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding), Ints("strides", c.Stride, c.Stride));
                     x = g.Node("Flatten", [x], Int("axis", 1));
                     break;
@@ -70,7 +70,7 @@ internal static class OnnxExport
                     break;
                 case LinearLayer<float> l:
                     linear++;
-                    string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights()), g.Tensor($"b{linear}", l.b)], Int("transB", 1));
+                    string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights()), g.Tensor($"b{linear}", l.B)], Int("transB", 1));
                     x = Activation(g, l, Z, linear);
                     break;
                 case var other when Boxed(other) is { } activation:

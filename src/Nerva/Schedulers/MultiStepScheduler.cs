@@ -19,13 +19,13 @@ public sealed record MultiStepScheduler : ILearningRateScheduler
             if (j > 0 && milestones[j] <= milestones[j - 1])
                 throw new ArgumentException($"milestones must increase, got {string.Join('|', milestones)}", nameof(milestones));
         }
-        Lr = lr;
+        InitialRate = lr;
         Milestones = [.. milestones];
         Gamma = gamma;
     }
 
     /// <summary>The initial learning rate.</summary>
-    public double Lr { get; }
+    public double InitialRate { get; }
 
     /// <summary>The epochs at which the rate is multiplied by γ.</summary>
     public IReadOnlyList<int> Milestones { get; }
@@ -34,9 +34,9 @@ public sealed record MultiStepScheduler : ILearningRateScheduler
     public double Gamma { get; }
 
     /// <inheritdoc/>
-    public double LearningRate(int i) => Lr * Math.Pow(Gamma, Milestones.Count(m => m <= i));
+    public double LearningRate(int i) => InitialRate * Math.Pow(Gamma, Milestones.Count(m => m <= i));
 
     /// <inheritdoc/>
     public override string ToString()
-        => string.Create(CultureInfo.InvariantCulture, $"MultiStepLRScheduler(lr={Lr}, milestones=[{string.Join(", ", Milestones)}], gamma={Gamma})");
+        => string.Create(CultureInfo.InvariantCulture, $"MultiStepLRScheduler(lr={InitialRate}, milestones=[{string.Join(", ", Milestones)}], gamma={Gamma})");
 }

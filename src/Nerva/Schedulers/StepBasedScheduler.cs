@@ -7,11 +7,11 @@ namespace Nerva.Schedulers;
 /// <see cref="ChangeRate"/> r steps. The names follow the original's <c>StepBased(lr, drop_rate, change_rate)</c>;
 /// the seed's table labels d and r the other way round.
 /// </summary>
-public sealed record StepBasedScheduler(double Lr, double DropRate, double ChangeRate) : ILearningRateScheduler
+public sealed record StepBasedScheduler(double InitialRate, double DropRate, double ChangeRate) : ILearningRateScheduler
 {
     /// <inheritdoc/>
-    public double LearningRate(int i) => Lr * Math.Pow(DropRate, Math.Floor((1 + i) / ChangeRate));
+    public double LearningRate(int i) => InitialRate * Math.Pow(DropRate, Math.Floor((1 + i) / ChangeRate));
 
     /// <inheritdoc/>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"StepBasedScheduler(lr={Lr}, drop_rate={DropRate}, change_rate={ChangeRate})");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"StepBasedScheduler(lr={InitialRate}, drop_rate={DropRate}, change_rate={ChangeRate})");
 }

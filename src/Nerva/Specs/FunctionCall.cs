@@ -7,7 +7,7 @@ namespace Nerva.Specs;
 /// The original's <c>NAME</c>, <c>NAME(value)</c> and <c>NAME(k1=v1, k2=v2)</c> grammar. A single positional
 /// value answers for any key, as in the original; keys and values are trimmed; a key may appear once.
 /// </summary>
-public sealed partial class FunctionCall
+internal sealed partial class FunctionCall
 {
     private readonly Dictionary<string, string> _arguments;
 

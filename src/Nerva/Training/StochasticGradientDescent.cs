@@ -81,6 +81,7 @@ public sealed class StochasticGradientDescent(
         LearningRate = scheduler.LearningRate(Math.Max(completedEpochs - 1, 0));
         double accuracy = options.Statistics ? PrintStatistics(completedEpochs, 0) : Completed(completedEpochs, 0);
         double total = 0;
+        int last = options.Epochs;
         for (int epoch = completedEpochs; epoch < options.Epochs; epoch++)
         {
             LearningRate = scheduler.LearningRate(epoch);
@@ -98,9 +99,13 @@ public sealed class StochasticGradientDescent(
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
                 Completed(epoch + 1, seconds);
             }
-            if (StopEarly(epoch + 1)) break;
+            if (StopEarly(epoch + 1))
+            {
+                last = epoch + 1;
+                break;
+            }
         }
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {options.Epochs} epochs: {total:F8}s"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {last} epochs: {total:F8}s"));
         if (options.Timer != "disabled") PrintTimings();
         return (accuracy, total);
     }

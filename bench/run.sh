@@ -69,4 +69,12 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo "## The million-neuron network (issue 12)"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll million "${MILLION_SAMPLES:-5000}" 2
+  echo
+  echo "## The small CNN of issue 15 against TorchSharp (2 conv + pooling, 784-128-10, batch 100, momentum 0.9; median of 3 epochs after a warm-up, in turns)"
+  echo
+  peer cnn 3
+  echo
+  echo "## Reader fuzzing (issue 13): 20 000 mutated inputs per reader"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll fuzz 20000 13
 } | tee "$out"

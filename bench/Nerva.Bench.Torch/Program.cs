@@ -24,17 +24,24 @@ int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) 
 switch (what)
 {
     case "epoch":
-        Console.WriteLine("| network | samples | threads | ours s/epoch | TorchSharp s/epoch | ratio | two-core capacity before, after |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        // the epoch's GEMM work as a fraction of the measured FMA peak: 2·N·D·K per product, three products per layer
+        // (Z, DW, DX) but no DX for the first
+        var peak = new[] { 1, 2 }.ToDictionary(t => t, Nerva.Bench.FmaPeak.Measure);
+        Console.WriteLine($"Measured FMA peak ({Nerva.Bench.FmaPeak.Kind}): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
+        Console.WriteLine();
+        Console.WriteLine("| network | samples | threads | ours s/epoch | TorchSharp s/epoch | ratio | ours of peak | TorchSharp of peak | two-core capacity before, after |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var (sizes, samples) in new[] { (new[] { 3072, 1024, 512, 10 }, 50000), (new[] { 784, 1024, 512, 10 }, 60000) })
         {
             var data = Peer.Synthetic(sizes[0], samples);
+            double flop = 2.0 * samples * (3.0 * sizes.Zip(sizes.Skip(1), (D, K) => (double)D * K).Sum() - (double)sizes[0] * sizes[1]);
             foreach (int threads in new[] { 1, 2 })
             {
                 double before = Nerva.Bench.Capacity.TwoThreads();
                 var (ours, theirs) = Peer.AlternateEpochs(sizes, data, threads, epochs);
                 double after = Nerva.Bench.Capacity.TwoThreads();
-                Console.WriteLine($"| {string.Join('-', sizes)} | {samples} | {threads} | {ours:F2} | {theirs:F2} | {ours / theirs:F2} | {before:F2}, {after:F2} |");
+                double Fraction(double seconds) => flop / seconds / 1e9 / peak[threads];
+                Console.WriteLine($"| {string.Join('-', sizes)} | {samples} | {threads} | {ours:F2} | {theirs:F2} | {ours / theirs:F2} | {Fraction(ours):P0} | {Fraction(theirs):P0} | {before:F2}, {after:F2} |");
             }
         }
         return 0;

@@ -186,7 +186,7 @@ internal static class MlpTool
     }
 
     /// <summary>Whether the layer list has a convolutional part (which takes images channels-first).</summary>
-    private static bool IsConvolutional(MlpSettings s) => SpecParser.List(s.Layers).Any(spec => spec.StartsWith("Conv", StringComparison.Ordinal) || spec.Contains("Pool(", StringComparison.Ordinal));
+    private static bool IsConvolutional(MlpSettings s) => NetworkBuilder.IsConvolutional(SpecParser.List(s.Layers));
 
     /// <summary>--input-shape, or the image datasets' own shape when the network is convolutional.</summary>
     private static ImageShape? InputShape(MlpSettings s)

@@ -164,6 +164,9 @@ public static class NetworkBuilder
         return new ImageShape(values[0], values[1], values[2]);
     }
 
+    /// <summary>Whether the list has a convolutional part (Conv, MaxPool or AvgPool entries), whose images are channels-first.</summary>
+    internal static bool IsConvolutional(string[] layers) => ConvolutionalEnd(layers) > 0;
+
     /// <summary>Where the convolutional part ends: after the last Conv or pooling entry and the activations right after it (0: none).</summary>
     private static int ConvolutionalEnd(string[] layers)
     {

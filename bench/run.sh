@@ -28,6 +28,13 @@ torch=bench/Nerva.Bench.Torch/bin/Release/net10.0
 # TorchSharp's native shim needs GLIBCXX_3.4.32, which Debian 12 lacks: patched copy + preloaded symbol
 peer() { ( source bench/torchsharp-glibcxx.sh "$torch/runtimes/linux-x64/native" && dotnet "$torch/Nerva.Bench.Torch.dll" "$@" ); }
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1 | tr ' /' '--')
+# Hypervisors often show every AMD EPYC as plain "AMD EPYC": name the core from the CPU family, so that Zen 4 (one
+# 512-bit FMA per cycle) and Zen 5 (two) keep files of their own
+family=$(lscpu | sed -n 's/^CPU family: *//p' | head -n 1)
+case "$(lscpu | sed -n 's/^Vendor ID: *//p' | head -n 1)/$family" in
+  AuthenticAMD/25) if grep -q avx512f /proc/cpuinfo; then cpu="$cpu-Zen4"; else cpu="$cpu-Zen3"; fi ;;
+  AuthenticAMD/26) cpu="$cpu-Zen5" ;;
+esac
 out="bench/results/${cpu:-unknown-cpu}.md"
 {
   echo "# Benchmarks on ${cpu}, $(nproc) cores"

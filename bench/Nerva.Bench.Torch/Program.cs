@@ -27,7 +27,7 @@ switch (what)
         // the epoch's GEMM work as a fraction of the measured FMA peak: 2·N·D·K per product, three products per layer
         // (Z, DW, DX) but no DX for the first
         var peak = new[] { 1, 2 }.ToDictionary(t => t, Nerva.Bench.FmaPeak.Measure);
-        Console.WriteLine($"Measured FMA peak ({Nerva.Bench.FmaPeak.Kind}): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
+        Console.WriteLine($"Measured FMA peak ({Nerva.Bench.FmaPeak.Kind}, best of 3 rounds): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
         Console.WriteLine();
         Console.WriteLine("| network | samples | threads | ours s/epoch | TorchSharp s/epoch | ratio | ours of peak | TorchSharp of peak | two-core capacity before, after |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");

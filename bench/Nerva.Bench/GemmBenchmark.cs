@@ -32,7 +32,7 @@ internal static unsafe class GemmBenchmark
         output.WriteLine();
         // the machine's FMA peak on 1 and 2 threads, so that every figure reads as a fraction of what this CPU can do
         var peak = new[] { 1, 2 }.ToDictionary(t => t, FmaPeak.Measure);
-        output.WriteLine($"Measured FMA peak ({FmaPeak.Kind}, 12 independent chains per thread): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
+        output.WriteLine($"Measured FMA peak ({FmaPeak.Kind}, 12 independent chains per thread, best of 3 rounds): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
         output.WriteLine();
         output.WriteLine("| shape | threads | ours GFLOP/s | ours of peak | OpenBLAS GFLOP/s | OpenBLAS of peak | ratio | two-core capacity |");
         output.WriteLine("|---|---|---|---|---|---|---|---|");

@@ -212,25 +212,29 @@ public sealed class MatrixPropertyTests
     [MemberData(nameof(FloatKernels))]
     public void Gemm_result_does_not_depend_on_the_thread_count(string kernel)
     {
-        var rng = new Rng(5);
-        var A = TestData.Random(100, 300, rng).Convert<float>();
-        var B = TestData.Random(260, 300, rng).Convert<float>();
-        var one = new Matrix<float>(0, 0);
-        var two = new Matrix<float>(0, 0);
-        var gemm = FloatKernel(kernel);
-        int saved = Parallelism.Threads;
-        try
+        // 100×260: one row tile; 600×300: three row tiles, which one thread takes two to a task and two threads one
+        foreach (var (m, n, k) in new[] { (100, 260, 300), (600, 300, 520) })
         {
-            Parallelism.Threads = 1;
-            gemm.Multiply(false, true, 100, 260, 300, A.AsSpan(), B.AsSpan(), Resized(one, 100, 260));
-            Parallelism.Threads = 2;
-            gemm.Multiply(false, true, 100, 260, 300, A.AsSpan(), B.AsSpan(), Resized(two, 100, 260));
+            var rng = new Rng(5);
+            var A = TestData.Random(m, k, rng).Convert<float>();
+            var B = TestData.Random(n, k, rng).Convert<float>();
+            var one = new Matrix<float>(0, 0);
+            var two = new Matrix<float>(0, 0);
+            var gemm = FloatKernel(kernel);
+            int saved = Parallelism.Threads;
+            try
+            {
+                Parallelism.Threads = 1;
+                gemm.Multiply(false, true, m, n, k, A.AsSpan(), B.AsSpan(), Resized(one, m, n));
+                Parallelism.Threads = 2;
+                gemm.Multiply(false, true, m, n, k, A.AsSpan(), B.AsSpan(), Resized(two, m, n));
+            }
+            finally
+            {
+                Parallelism.Threads = saved;
+            }
+            Assert.Equal(one.AsSpan().ToArray(), two.AsSpan().ToArray());
         }
-        finally
-        {
-            Parallelism.Threads = saved;
-        }
-        Assert.Equal(one.AsSpan().ToArray(), two.AsSpan().ToArray());
     }
 
     [Fact]

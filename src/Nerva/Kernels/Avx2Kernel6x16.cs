@@ -20,6 +20,11 @@ internal readonly unsafe struct Avx2Kernel6x16 : IMicroKernel
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int r = 0; r < 6; r++)   // C's rows are ldc apart: their lines asked for now, as in the AVX-512 kernel
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + 15);
+        }
         for (int p = 0; p < kl; p++, ap += 6, bp += 16)
         {
             var b0 = Vector256.Load(bp);

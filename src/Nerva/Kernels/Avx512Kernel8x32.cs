@@ -17,6 +17,15 @@ internal readonly unsafe struct Avx512Kernel8x32 : IMicroKernel
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        // C's 8 rows are ldc apart (often pages apart, which no hardware prefetcher follows): ask for their lines now (2,
+        // or 3 where a row of 128 bytes straddles them), so that they arrive while the FMAs run instead of stalling the
+        // stores at the end (measured on Zen 4: DW = DZᵀ·X +5–9 %, 2048³ +5 %, none slower)
+        for (int r = 0; r < 8; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + 16);
+            Sse.Prefetch0(c + r * ldc + 31);
+        }
         for (int p = 0; p < kl; p++, ap += 8, bp += 32)
         {
             var b0 = Vector512.Load(bp);

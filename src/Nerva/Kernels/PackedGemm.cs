@@ -11,9 +11,10 @@ namespace Nerva.Kernels;
 /// <list type="number">
 /// <item>op(A) is packed once per call into micro-panels of MR rows, p-major (Ap[slice][panel][p][r]),
 /// zero-padded below row m.</item>
-/// <item>C is cut into tiles of MC×<see cref="NC"/>, one task each (2-D over the threads). For each k-slice of
-/// <see cref="KC"/> a task packs its KC×NC block of op(B) into micro-panels of NR columns (Bp[panel][p][j],
-/// zero-padded right of column n) in its own buffer, then runs the micro-kernel over every pair of panels.</item>
+/// <item>C is cut into tasks of one or more MC-row tiles × <see cref="NC"/> columns (2-D over the threads, about four
+/// tasks per thread). For each k-slice of <see cref="KC"/> a task packs its KC×NC block of op(B) into micro-panels of
+/// NR columns (Bp[panel][p][j], zero-padded right of column n) in its own buffer, once for all its rows, then runs
+/// the micro-kernel over every pair of panels, one MC-row tile at a time.</item>
 /// </list>
 /// Packing makes every operand of the micro-kernel a contiguous stream whatever the layouts and strides
 /// (rows 12 KB apart in the MLP shapes would otherwise share one L1 set), and makes the transposed
@@ -62,8 +63,13 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
             int panels = (m + MR - 1) / MR;
             float* ap = Buffer(ref t_packedA, (long)panels * MR * k);
             Parallelism.For(panels, (long)m * k * 8, new PackA(a, ap, m, k, transposeA));
+            // Tasks of MC·rowTiles rows × NC columns: as many row tiles per task as leaves about four tasks per
+            // thread, so that a task packs its block of op(B) once for all its rows (2048³: once, not 8 times).
             int tilesDown = (m + MC - 1) / MC, tilesAcross = (n + NC - 1) / NC;
-            Parallelism.For(tilesDown * tilesAcross, (long)m * n * k, new Tiles(ap, b, c, m, n, k, transposeB, tilesAcross));
+            int rowTiles = Math.Clamp(tilesDown * tilesAcross / (4 * Parallelism.Threads), 1, tilesDown);
+            int tasksDown = (tilesDown + rowTiles - 1) / rowTiles;
+            rowTiles = (tilesDown + tasksDown - 1) / tasksDown;   // the same number of row tiles in every task
+            Parallelism.For(tasksDown * tilesAcross, (long)m * n * k, new Tiles(ap, b, c, m, n, k, transposeB, tilesAcross, rowTiles * MC));
         }
     }
 
@@ -119,40 +125,54 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
         }
     }
 
-    /// <summary>One tile of C per iteration: for each k-slice, pack the tile's block of op(B), then run the micro-kernels.</summary>
-    private readonly struct Tiles(float* ap, float* b, float* c, int m, int n, int k, bool transposeB, int tilesAcross) : IParallelBody
+    /// <summary>
+    /// One task per iteration: taskRows × NC columns of C (taskRows a multiple of MC). For each k-slice, pack the task's block
+    /// of op(B), then run the micro-kernels over it one MC-row tile at a time (the tile's KC×MC block of Ap stays in L2).
+    /// </summary>
+    private readonly struct Tiles(float* ap, float* b, float* c, int m, int n, int k, bool transposeB, int tilesAcross, int taskRows) : IParallelBody
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int t)
         {
             int panels = (m + MR - 1) / MR;
-            int i0 = t / tilesAcross * MC, j0 = t % tilesAcross * NC;
-            int i1 = Math.Min(i0 + MC, m), j1 = Math.Min(j0 + NC, n);
+            int r0 = t / tilesAcross * taskRows, j0 = t % tilesAcross * NC;
+            int r1 = Math.Min(r0 + taskRows, m), j1 = Math.Min(j0 + NC, n);
             float* bp = Buffer(ref t_packedB, KC * NC + MR * NR);
             float* edge = bp + KC * NC;   // an MR×NR scratch tile for the edges of C
             for (int kb = 0; kb < k; kb += KC)
             {
                 int kl = Math.Min(KC, k - kb);
                 PackB(bp, kb, kl, j0, j1);
-                for (int j = j0; j < j1; j += NR)
+                for (int i0 = r0; i0 < r1; i0 += MC)
                 {
-                    float* bPanel = bp + (long)(j - j0) * kl;
-                    int cols = Math.Min(NR, j1 - j);
-                    for (int i = i0; i < i1; i += MR)
+                    int i1 = Math.Min(i0 + MC, r1);
+                    Block(bp, edge, kb, kl, i0, i1, j0, j1, panels);
+                }
+            }
+        }
+
+        /// <summary>The micro-kernels of rows i0..i1 × columns j0..j1 of C for one k-slice, op(B)'s block packed in bp.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Block(float* bp, float* edge, int kb, int kl, int i0, int i1, int j0, int j1, int panels)
+        {
+            for (int j = j0; j < j1; j += NR)
+            {
+                float* bPanel = bp + (long)(j - j0) * kl;
+                int cols = Math.Min(NR, j1 - j);
+                for (int i = i0; i < i1; i += MR)
+                {
+                    float* aPanel = ap + (long)panels * MR * kb + (long)i / MR * MR * kl;
+                    int rows = Math.Min(MR, i1 - i);
+                    float* cp = c + (long)i * n + j;
+                    if (rows == MR && cols == NR)
                     {
-                        float* aPanel = ap + (long)panels * MR * kb + (long)i / MR * MR * kl;
-                        int rows = Math.Min(MR, i1 - i);
-                        float* cp = c + (long)i * n + j;
-                        if (rows == MR && cols == NR)
-                        {
-                            TKernel.Run(kl, aPanel, bPanel, cp, n, kb > 0);
-                            continue;
-                        }
-                        TKernel.Run(kl, aPanel, bPanel, edge, NR, false);
-                        for (int r = 0; r < rows; r++)
-                            for (int jj = 0; jj < cols; jj++)
-                                cp[(long)r * n + jj] = kb > 0 ? cp[(long)r * n + jj] + edge[r * NR + jj] : edge[r * NR + jj];
+                        TKernel.Run(kl, aPanel, bPanel, cp, n, kb > 0);
+                        continue;
                     }
+                    TKernel.Run(kl, aPanel, bPanel, edge, NR, false);
+                    for (int r = 0; r < rows; r++)
+                        for (int jj = 0; jj < cols; jj++)
+                            cp[(long)r * n + jj] = kb > 0 ? cp[(long)r * n + jj] + edge[r * NR + jj] : edge[r * NR + jj];
                 }
             }
         }

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks, written to bench/results/<cpu model>.md (about 10 minutes on 2 cores):
+# Benchmarks, written to bench/results/<cpu model>.md (about 25 minutes on 2 cores):
 #  1. GEMM: our SGEMM against OpenBLAS (AVX-512 kernels) on the MLP shapes, medians of 5 alternating timings of ~50 ms, then
 #     our AVX2 kernel against OpenBLAS's AVX2 (Haswell) kernels, as on a CPU without AVX-512;
-#  2. seconds per epoch of 3072-1024-512-10 and 784-1024-512-10 on synthetic data, ours and TorchSharp's;
-#  3. inference throughput and batch-1 latency, ours and TorchSharp's;
-#  4. sparse epochs at Erdős–Rényi densities against dense epochs of ours and TorchSharp's;
-#  5. one 3072→1024 layer, sparse at several densities against the dense layer;
-#  6. the peak working set while training the CIFAR shape;
-#  7. wide sparse layers (65 536 and 250 000 wide) against our dense layer, and where their time goes;
-#  8. the million-neuron network 3072-250000-250000-250000-250000-10 (MILLION_SAMPLES, default 5 000 here; the README's
-#     figures are from 50 000): build, train, save, load, evaluate.
+#  2. where a training step goes: the micro-kernel's ceiling, and each phase of a step against the FMA peak;
+#  3. seconds per epoch of 3072-1024-512-10 and 784-1024-512-10 on synthetic data, ours and TorchSharp's;
+#  4. inference throughput and batch-1 latency, ours and TorchSharp's;
+#  5. sparse epochs at Erdős–Rényi densities against dense epochs of ours and TorchSharp's;
+#  6. one 3072→1024 layer, sparse at several densities against the dense layer;
+#  7. the peak working set while training the CIFAR shape;
+#  8. wide sparse layers (65 536 and 250 000 wide) against our dense layer, and where their time goes;
+#  9. the million-neuron network 3072-250000-250000-250000-250000-10 (MILLION_SAMPLES, default 5 000 here; the README's
+#     figures are from 50 000): build, train, save, load, evaluate;
+# 10. the small CNN (2 convolutions with pooling) against TorchSharp's;
+# 11. reader fuzzing: 20 000 mutated inputs per file reader.
 # (The accuracy runs of the mlp tool are in bench/results/accuracy.md, not written here.)
 # Needs Debian's libopenblas0-pthread (installed here when run as root) and the TorchSharp-cpu NuGet package.
 set -euo pipefail
@@ -48,6 +51,10 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo "## GEMM on a CPU without AVX-512: our AVX2+FMA kernel (AVX-512 switched off, DOTNET_EnableAVX512=0) against OpenBLAS's Haswell kernels"
   echo
   DOTNET_EnableAVX512=0 OPENBLAS_CORETYPE=Haswell dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll gemm 3
+  echo
+  echo "## Where a training step goes: the micro-kernel alone, then each phase of a step of the epoch networks"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll profile 200
   echo
   echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 3 epochs after one warm-up each, ours and theirs timed in turns"
   echo

@@ -80,7 +80,7 @@ internal static unsafe class GemmBenchmark
         }
     }
 
-    private static float[] Random(int n, Rng rng)
+    internal static float[] Random(int n, Rng rng)
     {
         var x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float)rng.Uniform(-1, 1);

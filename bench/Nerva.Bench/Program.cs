@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | peak
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | profile [batches] | peak
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
@@ -27,6 +27,9 @@ switch (what)
     case "million":
         MillionBenchmark.RunMillion(Console.Out, args.Length > 1 ? repetitions : 50000, args.Length > 2 ? int.Parse(args[2]) : 2);
         return 0;
+    case "profile":
+        ProfileBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 200);
+        return 0;
     case "peak":
         Console.WriteLine($"{FmaPeak.Kind}: {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(2):F1} on 2");
         return 0;
@@ -39,6 +42,6 @@ switch (what)
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million, capacity, fuzz, peak)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million, capacity, fuzz, profile, peak)");
         return 1;
 }

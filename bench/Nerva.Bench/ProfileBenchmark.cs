@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using Nerva.Kernels;
+using Nerva.Layers;
+using Nerva.Losses;
+using Nerva.Optimizers;
+using Nerva.Specs;
+
+namespace Nerva.Bench;
+
+/// <summary>
+/// Where the dense time goes on this CPU, as fractions of its measured FMA peak: first the micro-kernel's own ceiling
+/// (its packed panels already in L1 and L2: no packing, no memory), then one training step of each epoch network cut
+/// into its phases (each layer's feedforward, backpropagation and optimizer step) at 1 and 2 threads. The distance from
+/// a product's phase to the ceiling is what packing, memory and threads cost; an optimizer step has no flops and shows
+/// what a sweep over W, DW and the momentum costs.
+/// </summary>
+internal static unsafe class ProfileBenchmark
+{
+    private const int KC = 256;    // PackedGemm's k-slice
+    private const int Batch = 100;
+
+    public static void Run(TextWriter output, int batches)
+    {
+        var peak = new[] { 1, 2 }.ToDictionary(t => t, FmaPeak.Measure);
+        output.WriteLine($"Measured FMA peak ({FmaPeak.Kind}, best of 3 rounds): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
+        output.WriteLine();
+        double ceiling = PackedGemm<Avx512Kernel8x32>.IsSupported ? KernelCeiling<Avx512Kernel8x32>()
+            : PackedGemm<Avx2Kernel6x16>.IsSupported ? KernelCeiling<Avx2Kernel6x16>() : double.NaN;
+        output.WriteLine($"The micro-kernel alone ({Kernels<float>.Gemm}; one tile of C, KC = {KC}, its panels in L1 and L2, best of 3): "
+            + $"{ceiling:F1} GFLOP/s on 1 thread, {ceiling / peak[1]:P0} of the peak");
+        output.WriteLine();
+        foreach (int[] sizes in new[] { new[] { 3072, 1024, 512, 10 }, new[] { 784, 1024, 512, 10 } })
+            foreach (int threads in new[] { 1, 2 })
+                Step(output, sizes, threads, batches, peak[threads]);
+    }
+
+    /// <summary>
+    /// GFLOP/s of the micro-kernel over one MC×NC tile of C in PackedGemm's order (each column panel of B against every
+    /// row panel of A), from packed buffers that stay in cache, adding into C as every k-slice after the first does.
+    /// </summary>
+    private static double KernelCeiling<TKernel>() where TKernel : struct, IMicroKernel
+    {
+        int mc = 256 / TKernel.MR * TKernel.MR, nc = 128;
+        var rng = new Rng(3);
+        float[] A = GemmBenchmark.Random(mc * KC, rng), B = GemmBenchmark.Random(KC * nc, rng), C = new float[mc * nc];
+        double best = 0;
+        fixed (float* a = A, b = B, c = C)
+        {
+            for (int round = 0; round < 4; round++)
+            {
+                long tiles = 0, start = Stopwatch.GetTimestamp();
+                while (Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3)
+                {
+                    for (int j = 0; j < nc; j += TKernel.NR)
+                        for (int i = 0; i < mc; i += TKernel.MR)
+                            TKernel.Run(KC, a + (long)i * KC, b + (long)j * KC, c + (long)i * nc + j, nc, true);
+                    tiles++;
+                }
+                double rate = 2.0 * mc * nc * KC * tiles / Stopwatch.GetElapsedTime(start).TotalSeconds / 1e9;
+                if (round > 0) best = Math.Max(best, rate);   // round 0 warms up the JIT and the caches
+            }
+        }
+        return best;
+    }
+
+    /// <summary>One table: the median time of each phase of a training step over <paramref name="batches"/> batches.</summary>
+    private static void Step(TextWriter output, int[] sizes, int threads, int batches, double peak)
+    {
+        Parallelism.Threads = threads;
+        var mlp = NetworkBuilder.Build(["ReLU", "ReLU", "Linear"], sizes, [0], [WeightInitializer.He], [new Momentum(0.9)], new Rng(2));
+        var rng = new Rng(1);
+        var inputs = Enumerable.Range(0, 8).Select(_ => new Matrix<float>(Batch, sizes[0], GemmBenchmark.Random(Batch * sizes[0], rng))).ToArray();
+        var T = new Matrix<float>(Batch, sizes[^1]);
+        for (int i = 0; i < Batch; i++) T[i, i % sizes[^1]] = 1;
+        var layers = mlp.Layers;
+        var outputs = layers.Select(layer => new Matrix<float>(Batch, layer.OutputSize)).ToArray();
+        var DY = new Matrix<float>(Batch, sizes[^1]);
+        var loss = new SoftmaxCrossEntropyLoss();
+
+        // the phases in the order a step runs them, with their flops (a product of N×D by D×K is 2·N·D·K)
+        var phases = new List<(string Name, double Flop)>();
+        double Product(int l) => 2.0 * Batch * layers[l].InputSize * layers[l].OutputSize;
+        for (int l = 0; l < layers.Count; l++) phases.Add(($"layer {l + 1} feedforward", Product(l)));
+        phases.Add(("loss gradient", 0));
+        for (int l = layers.Count - 1; l >= 0; l--)
+            phases.Add(($"layer {l + 1} backpropagation ({(layers[l].ComputeInputGradient ? "DW, Db, DX" : "DW, Db")})", Product(l) * (layers[l].ComputeInputGradient ? 2 : 1)));
+        for (int l = 0; l < layers.Count; l++) phases.Add(($"layer {l + 1} momentum step", 0));
+        var times = phases.Select(_ => new List<double>()).ToArray();
+        var steps = new List<double>();
+
+        for (int b = -20; b < batches; b++)   // 20 batches of warm-up
+        {
+            int phase = 0;
+            long start = Stopwatch.GetTimestamp(), last = start;
+            void Done()
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (b >= 0) times[phase].Add((now - last) * 1e3 / Stopwatch.Frequency);
+                phase++;
+                last = now;
+            }
+            var X = inputs[(b + 20) % inputs.Length];
+            for (int l = 0; l < layers.Count; l++) { layers[l].Feedforward(l == 0 ? X : outputs[l - 1], outputs[l]); Done(); }
+            loss.Gradient(outputs[^1], T, DY);
+            Done();
+            for (int l = layers.Count - 1; l >= 0; l--) { layers[l].Backpropagate(outputs[l], l == layers.Count - 1 ? DY : layers[l + 1].DX); Done(); }
+            for (int l = 0; l < layers.Count; l++) { layers[l].Optimize(0.001f); Done(); }
+            if (b >= 0) steps.Add((last - start) * 1e3 / Stopwatch.Frequency);
+        }
+
+        double step = GemmBenchmark.Median(steps), flop = phases.Sum(p => p.Flop);
+        output.WriteLine($"{string.Join('-', sizes)}, batch {Batch}, {threads} thread(s): {step:F3} ms per step (median of {batches}), "
+            + $"{flop / step / 1e6:F1} GFLOP/s over the step, {flop / step / 1e6 / peak:P0} of the peak");
+        output.WriteLine();
+        output.WriteLine("| phase | ms | share of the step | GFLOP/s | of peak |");
+        output.WriteLine("|---|---|---|---|---|");
+        for (int p = 0; p < phases.Count; p++)
+        {
+            double ms = GemmBenchmark.Median(times[p]);
+            string rate = phases[p].Flop > 0 ? $"{phases[p].Flop / ms / 1e6:F1} | {phases[p].Flop / ms / 1e6 / peak:P0}" : "– | –";
+            output.WriteLine($"| {phases[p].Name} | {ms:F3} | {ms / step:P1} | {rate} |");
+        }
+        output.WriteLine();
+    }
+}

@@ -46,7 +46,13 @@ public static class Npz
         }
     }
 
-    /// <summary>Writes the arrays as a compressed archive, atomically.</summary>
+    /// <summary>
+    /// The time stamp of every member written: the zip format's first date, so that the same arrays give the same
+    /// file, byte for byte, whenever they are saved (a member would otherwise carry the clock's time).
+    /// </summary>
+    public static readonly DateTimeOffset MemberTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Writes the arrays as a compressed archive, atomically; the same arrays give the same bytes (see <see cref="MemberTime"/>).</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> arrays)
     {
         AtomicFile.Write(path, stream =>
@@ -55,6 +61,7 @@ public static class Npz
             foreach (var (key, array) in arrays)
             {
                 var entry = archive.CreateEntry(key + ".npy", CompressionLevel.Fastest);
+                entry.LastWriteTime = MemberTime;
                 using var entryStream = entry.Open();
                 array.Write(entryStream);
             }

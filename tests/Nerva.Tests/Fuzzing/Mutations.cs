@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using Nerva.Data;
 
 namespace Nerva.Tests.Fuzzing;
 
@@ -66,7 +67,9 @@ internal sealed class Mutations(ulong seed)
         using (var zip = new ZipArchive(result, ZipArchiveMode.Create, leaveOpen: true))
             foreach (var (name, bytes) in members)
             {
-                using var stream = zip.CreateEntry(name, stored ? CompressionLevel.NoCompression : CompressionLevel.Fastest).Open();
+                var entry = zip.CreateEntry(name, stored ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
+                entry.LastWriteTime = Npz.MemberTime;   // not the clock's time: the same seed gives the same inputs
+                using var stream = entry.Open();
                 stream.Write(bytes);
             }
         return result.ToArray();

@@ -15,8 +15,8 @@ namespace Nerva.Kernels;
 /// tasks per thread). For each k-slice of <see cref="KC"/> a task packs its KC×NC block of op(B) into micro-panels of
 /// NR columns (Bp[panel][p][j], zero-padded right of column n) in its own buffer, once for all its rows, then runs
 /// the micro-kernel over every pair of panels, one MC-row tile at a time. A task of one row tile (a training batch)
-/// asks, a few lines before each micro-kernel, for the next slice's block of op(B) (it would otherwise wait on memory
-/// while packing it: 8–14 % of the forward and DX products measured on a Zen 4).</item>
+/// asks, a few lines before each micro-kernel, for the next slice's block of op(B): packing waits on memory otherwise
+/// (on a Zen 4 packing took 16–19 % of the forward and DX products of a batch of 100, and 6–10 % with the prefetch).</item>
 /// </list>
 /// Packing makes every operand of the micro-kernel a contiguous stream whatever the layouts and strides
 /// (rows 12 KB apart in the MLP shapes would otherwise share one L1 set), and makes the transposed
@@ -147,7 +147,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
                 PackB(bp, kb, kl, j0, j1);
                 if (r1 - r0 <= MC && kb + KC < k)
                 {
-                    // One row tile (a batch of ≤ MC rows): packing this block of op(B) would take a tenth of the task, mostly
+                    // One row tile (a batch of ≤ MC rows): packing a block of op(B) would take a sixth of the task, mostly
                     // waiting on memory, so the micro-kernels ask for the next slice's block while they run
                     int next = kb + KC, calls = (r1 - r0 + MR - 1) / MR * ((j1 - j0 + NR - 1) / NR);
                     var ahead = transposeB

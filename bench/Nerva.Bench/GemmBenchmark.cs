@@ -10,9 +10,9 @@ namespace Nerva.Bench;
 /// </summary>
 internal static unsafe class GemmBenchmark
 {
-    private sealed record Shape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K);
+    internal sealed record Shape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K);
 
-    private static readonly Shape[] Shapes =
+    internal static readonly Shape[] Shapes =
     [
         new("fwd X·Wᵀ 100×1024×3072", false, true, 100, 1024, 3072),
         new("DW DZᵀ·X 1024×3072×100", true, false, 1024, 3072, 100),

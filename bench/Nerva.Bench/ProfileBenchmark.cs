@@ -29,6 +29,8 @@ internal static unsafe class ProfileBenchmark
         output.WriteLine($"The micro-kernel alone ({Kernels<float>.Gemm}; one tile of C, KC = {KC}, its panels in L1 and L2, best of 3): "
             + $"{ceiling:F1} GFLOP/s on 1 thread, {ceiling / peak[1]:P0} of the peak");
         output.WriteLine();
+        if (PackedGemm<Avx512Kernel8x32>.IsSupported) Products<Avx512Kernel8x32>(output, peak[1]);
+        else if (PackedGemm<Avx2Kernel6x16>.IsSupported) Products<Avx2Kernel6x16>(output, peak[1]);
         foreach (int[] sizes in new[] { new[] { 3072, 1024, 512, 10 }, new[] { 784, 1024, 512, 10 } })
             foreach (int threads in new[] { 1, 2 })
                 Step(output, sizes, threads, batches, peak[threads]);
@@ -61,6 +63,72 @@ internal static unsafe class ProfileBenchmark
             }
         }
         return best;
+    }
+
+    /// <summary>
+    /// Each benchmark product on 1 thread, against the same micro-kernel calls in the same order over operands already
+    /// packed (random panels: the values do not matter to the time): what is left of the product is packing and the
+    /// edges of C. Medians of alternating timings.
+    /// </summary>
+    private static void Products<TKernel>(TextWriter output, double peak) where TKernel : struct, IMicroKernel
+    {
+        Parallelism.Threads = 1;
+        var gemm = Kernels<float>.Gemm;
+        output.WriteLine("Each product on 1 thread, and its micro-kernel calls alone over operands packed in advance (medians of 7):");
+        output.WriteLine();
+        output.WriteLine("| product | GFLOP/s | of peak | micro-kernels alone, GFLOP/s | share of the product's time in its micro-kernels |");
+        output.WriteLine("|---|---|---|---|---|");
+        foreach (var s in GemmBenchmark.Shapes.Append(new("inference X·Wᵀ 1000×1024×3072", false, true, 1000, 1024, 3072)))
+        {
+            var rng = new Rng(4);
+            float[] A = GemmBenchmark.Random(s.M * s.K, rng), B = GemmBenchmark.Random(s.K * s.N, rng), C = new float[s.M * s.N];
+            int panels = (s.M + TKernel.MR - 1) / TKernel.MR;
+            float[] Ap = GemmBenchmark.Random(panels * TKernel.MR * s.K, rng), Bp = GemmBenchmark.Random(KC * 128, rng);
+            var edge = new float[TKernel.MR * TKernel.NR];
+            double flop = 2.0 * s.M * s.N * s.K;
+            int calls = Math.Max(1, (int)(2e9 / flop));
+            var product = new List<double>();
+            var kernels = new List<double>();
+            for (int round = 0; round < 8; round++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls; i++) gemm.Multiply(s.TransposeA, s.TransposeB, s.M, s.N, s.K, A, B, C);
+                double t = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls; i++) KernelCalls<TKernel>(s.M, s.N, s.K, Ap, Bp, C, edge);
+                double u = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (round == 0) continue;   // warm-up
+                product.Add(flop * calls / t / 1e9);
+                kernels.Add(flop * calls / u / 1e9);
+            }
+            double p = GemmBenchmark.Median(product), q = GemmBenchmark.Median(kernels);
+            output.WriteLine($"| {s.Name} | {p:F1} | {p / peak:P0} | {q:F1} | {p / q:P0} |");
+        }
+        output.WriteLine();
+    }
+
+    /// <summary>
+    /// PackedGemm's micro-kernel calls for an m×n×k product on one thread, in its order (column blocks of 128, k-slices,
+    /// tiles of MC rows, panels of B, panels of A), over packed A (all slices) and one packed block of B, partial panels
+    /// into a scratch tile.
+    /// </summary>
+    private static void KernelCalls<TKernel>(int m, int n, int k, float[] Ap, float[] Bp, float[] C, float[] edge) where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.MR, nr = TKernel.NR, mc = 256 / mr * mr, nc = 128, panels = (m + mr - 1) / mr;
+        fixed (float* ap = Ap, bp = Bp, c = C, e = edge)
+            for (int j0 = 0; j0 < n; j0 += nc)
+                for (int kb = 0; kb < k; kb += KC)
+                {
+                    int kl = Math.Min(KC, k - kb);
+                    for (int i0 = 0; i0 < m; i0 += mc)
+                        for (int j = j0; j < Math.Min(j0 + nc, n); j += nr)
+                            for (int i = i0; i < Math.Min(i0 + mc, m); i += mr)
+                            {
+                                bool whole = i + mr <= m && j + nr <= n;
+                                TKernel.Run(kl, ap + (long)panels * mr * kb + (long)i * kl, bp + (long)(j - j0) * kl,
+                                    whole ? c + (long)i * n + j : e, whole ? n : nr, whole && kb > 0);
+                            }
+                }
     }
 
     /// <summary>One table: the median time of each phase of a training step over <paramref name="batches"/> batches.</summary>

@@ -50,7 +50,7 @@ public static class Npz
     /// The time stamp of every member written: the zip format's first date, so that the same arrays give the same
     /// file, byte for byte, whenever they are saved (a member would otherwise carry the clock's time).
     /// </summary>
-    public static readonly DateTimeOffset MemberTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset MemberTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Writes the arrays as a compressed archive, atomically; the same arrays give the same bytes (see <see cref="MemberTime"/>).</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> arrays)

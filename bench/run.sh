@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks, written to bench/results/<cpu model>.md (about 25 minutes on 2 cores):
+# Benchmarks, written to bench/results/<cpu model>.md (about 17 minutes on 2 cores):
 #  1. GEMM: our SGEMM against OpenBLAS (AVX-512 kernels) on the MLP shapes, medians of 5 alternating timings of ~50 ms, then
 #     our AVX2 kernel against OpenBLAS's AVX2 (Haswell) kernels, as on a CPU without AVX-512;
 #  2. where a training step goes: the micro-kernel's ceiling, and each phase of a step against the FMA peak;

@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 // Ours against TorchSharp-cpu (libtorch) in one process, case by case, on the same synthetic data:
 //   epoch [timed epochs]             seconds per epoch, 3072-1024-512-10 and 784-1024-512-10, 1 and 2 threads
-//   infer                            samples/s at batch 1000 and batch-1 latency, 3072-1024-512-10
+//   infer                            samples/s at batch 1000, batch-1 and batch-8 latency, 3072-1024-512-10
 //   sparse [timed epochs] [threads]  our sparse epochs at Erdős–Rényi densities against dense epochs of both
 //   cnn [timed epochs] [threads]     seconds per epoch of the small CNN of issue 15 (2 conv + pooling, 784-128-10)
 // Run through bench/run.sh, which deals with libLibTorchSharp's GLIBCXX_3.4.32 on Debian 12.
@@ -65,10 +65,11 @@ switch (what)
         Console.WriteLine("|---|---|---|---|---|");
         foreach (int threads in new[] { 1, 2 })
         {
-            var (ourRate, ourLatency) = Peer.OurInference([3072, 1024, 512, 10], 1, threads);
-            var (torchRate, torchLatency) = Peer.TorchInference([3072, 1024, 512, 10], threads);
+            var (ourRate, ourLatency, ourLatency8) = Peer.OurInference([3072, 1024, 512, 10], 1, threads);
+            var (torchRate, torchLatency, torchLatency8) = Peer.TorchInference([3072, 1024, 512, 10], threads);
             Console.WriteLine($"| samples/s, batch 1000 | {threads} | {ourRate:F0} | {torchRate:F0} | {ourRate / torchRate:F2} |");
             Console.WriteLine($"| latency µs, batch 1 | {threads} | {ourLatency:F1} | {torchLatency:F1} | {ourLatency / torchLatency:F2} |");
+            Console.WriteLine($"| latency µs, batch 8 | {threads} | {ourLatency8:F1} | {torchLatency8:F1} | {ourLatency8 / torchLatency8:F2} |");
         }
         return 0;
     case "sparse":
@@ -77,7 +78,7 @@ switch (what)
         int[] sizes = [3072, 1024, 512, 10];
         var data = Peer.Synthetic(sizes[0], 50000);
         double torchDense = Peer.TorchEpoch(sizes, data, threads, epochs);
-        var (_, torchLatency) = Peer.TorchInference(sizes, threads);
+        var (_, torchLatency, _) = Peer.TorchInference(sizes, threads);
         double oursDense = Peer.OurEpoch(sizes, data, threads, epochs, 1);
         Console.WriteLine($"3072-1024-512-10, 50 000 samples, batch 100, {threads} threads. TorchSharp dense: {torchDense:F3} s/epoch, batch-1 latency {torchLatency:F1} µs; ours dense: {oursDense:F3} s/epoch.");
         Console.WriteLine();
@@ -86,7 +87,7 @@ switch (what)
         foreach (double density in new[] { 0.5, 0.2, 0.1, 0.05, 0.01, 0.001 })
         {
             double ours = Peer.OurEpoch(sizes, data, threads, epochs, density);
-            var (_, latency) = Peer.OurInference(sizes, density, threads);
+            var (_, latency, _) = Peer.OurInference(sizes, density, threads);
             string layers = string.Join(", ", ErdosRenyi.Densities(density, sizes).Select(d => d.ToString("G4", CultureInfo.InvariantCulture)));
             Console.WriteLine($"| {density} | {layers} | {ours:F3} | {torchDense / ours:F1} | {oursDense / ours:F1} | {latency:F1} | {torchLatency / latency:F1} |");
         }
@@ -241,8 +242,8 @@ internal static class Peer
         }
     }
 
-    /// <summary>(samples/s at batch 1000, median µs per batch of 1).</summary>
-    public static (double Rate, double LatencyMicroseconds) OurInference(int[] sizes, double density, int threads)
+    /// <summary>(samples/s at batch 1000, median µs per batch of 1, median µs per batch of 8).</summary>
+    public static (double Rate, double LatencyMicroseconds, double Latency8Microseconds) OurInference(int[] sizes, double density, int threads)
     {
         Parallelism.Threads = threads;
         var rng = new Rng(3);
@@ -253,10 +254,11 @@ internal static class Peer
         var Y = new Matrix<float>(0, 0);
         double rate = Rate(() => mlp.Feedforward(X, Y), 1000);
         var x1 = new Matrix<float>(1, sizes[0], X.Row(0).ToArray());
-        return (rate, Latency(() => mlp.Feedforward(x1, Y)));
+        var x8 = new Matrix<float>(8, sizes[0], X.AsSpan()[..(8 * sizes[0])].ToArray());
+        return (rate, Latency(() => mlp.Feedforward(x1, Y)), Latency(() => mlp.Feedforward(x8, Y)));
     }
 
-    public static (double Rate, double LatencyMicroseconds) TorchInference(int[] sizes, int threads)
+    public static (double Rate, double LatencyMicroseconds, double Latency8Microseconds) TorchInference(int[] sizes, int threads)
     {
         torch.set_num_threads(threads);
         var model = TorchModel(sizes);
@@ -264,8 +266,9 @@ internal static class Peer
         using var noGrad = torch.no_grad();
         using var X = torch.rand(1000, sizes[0]);
         using var x1 = X.slice(0, 0, 1, 1).contiguous();
+        using var x8 = X.slice(0, 0, 8, 1).contiguous();
         double rate = Rate(() => model.forward(X).Dispose(), 1000);
-        return (rate, Latency(() => model.forward(x1).Dispose()));
+        return (rate, Latency(() => model.forward(x1).Dispose()), Latency(() => model.forward(x8).Dispose()));
     }
 
     private static double Rate(Action run, int samples)

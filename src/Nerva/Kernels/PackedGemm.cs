@@ -280,7 +280,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
         {
             int j0 = t * SmallColumnsPerTask, j1 = Math.Min(n, j0 + SmallColumnsPerTask);
             int i = 0;
-            for (; m > 1 && i + 2 <= m; i += 2)
+            for (; i + 2 <= m; i += 2)
             {
                 float* x = a + (long)i * k;
                 int j = j0;

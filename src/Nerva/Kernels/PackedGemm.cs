@@ -296,10 +296,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
                 int j = j0;
                 for (; j + 4 <= j1; j += 4) Dot2x4(x, b + (long)j * k, k, c + (long)i * n + j, n);
                 for (; j < j1; j++)
-                {
-                    c[(long)i * n + j] = Dot(x, b + (long)j * k, k);
-                    c[(long)(i + 1) * n + j] = Dot(x + k, b + (long)j * k, k);
-                }
+                    for (int r = 0; r < 2; r++) c[(long)(i + r) * n + j] = Dot(x + (long)r * k, b + (long)j * k, k);
             }
             for (; i < m; i++)
             {

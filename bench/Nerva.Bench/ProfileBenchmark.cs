@@ -16,7 +16,6 @@ namespace Nerva.Bench;
 /// </summary>
 internal static unsafe class ProfileBenchmark
 {
-    private const int KC = 256;    // PackedGemm's k-slice
     private const int Batch = 100;
 
     public static void Run(TextWriter output, int batches)
@@ -24,16 +23,21 @@ internal static unsafe class ProfileBenchmark
         var peak = new[] { 1, 2 }.ToDictionary(t => t, FmaPeak.Measure);
         output.WriteLine($"Measured FMA peak ({FmaPeak.Kind}, best of 3 rounds): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
         output.WriteLine();
-        double ceiling = PackedGemm<Avx512Kernel8x32>.IsSupported ? KernelCeiling<Avx512Kernel8x32>()
-            : PackedGemm<Avx2Kernel6x16>.IsSupported ? KernelCeiling<Avx2Kernel6x16>() : double.NaN;
-        output.WriteLine($"The micro-kernel alone ({Kernels<float>.Gemm}; one tile of C, KC = {KC}, its panels in L1 and L2, best of 3): "
-            + $"{ceiling:F1} GFLOP/s on 1 thread, {ceiling / peak[1]:P0} of the peak");
-        output.WriteLine();
-        if (PackedGemm<Avx512Kernel8x32>.IsSupported) Products<Avx512Kernel8x32>(output, peak[1]);
-        else if (PackedGemm<Avx2Kernel6x16>.IsSupported) Products<Avx2Kernel6x16>(output, peak[1]);
+        if (PackedGemm<Avx512Kernel8x32>.IsSupported) Kernel<Avx512Kernel8x32>(output, peak[1]);
+        else if (PackedGemm<Avx2Kernel6x16>.IsSupported) Kernel<Avx2Kernel6x16>(output, peak[1]);
         foreach (int[] sizes in new[] { new[] { 3072, 1024, 512, 10 }, new[] { 784, 1024, 512, 10 } })
             foreach (int threads in new[] { 1, 2 })
                 Step(output, sizes, threads, batches, peak[threads]);
+    }
+
+    /// <summary>The micro-kernel's ceiling, then each benchmark product against its micro-kernel calls alone, on 1 thread.</summary>
+    private static void Kernel<TKernel>(TextWriter output, double peak) where TKernel : struct, IMicroKernel
+    {
+        double ceiling = KernelCeiling<TKernel>();
+        output.WriteLine($"The micro-kernel alone ({Kernels<float>.Gemm}; one tile of C, KC = {PackedGemm<TKernel>.KC}, its panels in L1 and L2, best of 3): "
+            + $"{ceiling:F1} GFLOP/s on 1 thread, {ceiling / peak:P0} of the peak");
+        output.WriteLine();
+        Products<TKernel>(output, peak);
     }
 
     /// <summary>
@@ -42,7 +46,8 @@ internal static unsafe class ProfileBenchmark
     /// </summary>
     private static double KernelCeiling<TKernel>() where TKernel : struct, IMicroKernel
     {
-        int mc = 256 / TKernel.MR * TKernel.MR, nc = 128;
+        int mc = PackedGemm<TKernel>.MC, nc = PackedGemm<TKernel>.NC;
+        const int KC = PackedGemm<TKernel>.KC;
         var rng = new Rng(3);
         float[] A = GemmBenchmark.Random(mc * KC, rng), B = GemmBenchmark.Random(KC * nc, rng), C = new float[mc * nc];
         double best = 0;
@@ -83,7 +88,7 @@ internal static unsafe class ProfileBenchmark
             var rng = new Rng(4);
             float[] A = GemmBenchmark.Random(s.M * s.K, rng), B = GemmBenchmark.Random(s.K * s.N, rng), C = new float[s.M * s.N];
             int panels = (s.M + TKernel.MR - 1) / TKernel.MR;
-            float[] Ap = GemmBenchmark.Random(panels * TKernel.MR * s.K, rng), Bp = GemmBenchmark.Random(KC * 128, rng);
+            float[] Ap = GemmBenchmark.Random(panels * TKernel.MR * s.K, rng), Bp = GemmBenchmark.Random(PackedGemm<TKernel>.KC * PackedGemm<TKernel>.NC, rng);
             var edge = new float[TKernel.MR * TKernel.NR];
             double flop = 2.0 * s.M * s.N * s.K;
             int calls = Math.Max(1, (int)(2e9 / flop));
@@ -114,7 +119,8 @@ internal static unsafe class ProfileBenchmark
     /// </summary>
     private static void KernelCalls<TKernel>(int m, int n, int k, float[] Ap, float[] Bp, float[] C, float[] edge) where TKernel : struct, IMicroKernel
     {
-        int mr = TKernel.MR, nr = TKernel.NR, mc = 256 / mr * mr, nc = 128, panels = (m + mr - 1) / mr;
+        int mr = TKernel.MR, nr = TKernel.NR, mc = PackedGemm<TKernel>.MC, nc = PackedGemm<TKernel>.NC, panels = (m + mr - 1) / mr;
+        const int KC = PackedGemm<TKernel>.KC;
         fixed (float* ap = Ap, bp = Bp, c = C, e = edge)
             for (int j0 = 0; j0 < n; j0 += nc)
                 for (int kb = 0; kb < k; kb += KC)

@@ -31,9 +31,10 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
     private static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.NR; }
     // A k-slice of KC: an MR×KC panel of A (≤ 8 KB) and a KC×NR panel of B (≤ 32 KB) fit in L1. A task's tile of C,
     // MC×NC (MC the multiple of MR nearest below 256): its KC×MC block of Ap (256 KB) and KC×NC block of Bp (128 KB) fit in L2.
-    private const int KC = 256;
-    private static int MC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 256 / TKernel.MR * TKernel.MR; }
-    private const int NC = 128;
+    // (internal for the benchmark that replays the micro-kernel calls of a product: Nerva.Bench profile)
+    internal const int KC = 256;
+    internal static int MC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 256 / TKernel.MR * TKernel.MR; }
+    internal const int NC = 128;
     private const int Align = 16;            // floats: packed buffers start on a 64-byte line
 
     // Below this many rows of A (a small inference batch), packing Bᵀ costs more than the product. Measured on a Zen 4 for

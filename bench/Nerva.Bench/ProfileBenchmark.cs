@@ -88,7 +88,7 @@ internal static unsafe class ProfileBenchmark
             var rng = new Rng(4);
             float[] A = GemmBenchmark.Random(s.M * s.K, rng), B = GemmBenchmark.Random(s.K * s.N, rng), C = new float[s.M * s.N];
             int panels = (s.M + TKernel.MR - 1) / TKernel.MR;
-            float[] Ap = GemmBenchmark.Random(panels * TKernel.MR * s.K, rng), Bp = GemmBenchmark.Random(PackedGemm<TKernel>.KC * PackedGemm<TKernel>.NC, rng);
+            float[] Ap = GemmBenchmark.Random(panels * TKernel.MR * s.K, rng), Bp = GemmBenchmark.Random(PackedGemm<TKernel>.KC * PackedGemm<TKernel>.WideNC, rng);
             var edge = new float[TKernel.MR * TKernel.NR];
             double flop = 2.0 * s.M * s.N * s.K;
             int calls = Math.Max(1, (int)(2e9 / flop));
@@ -113,13 +113,13 @@ internal static unsafe class ProfileBenchmark
     }
 
     /// <summary>
-    /// PackedGemm's micro-kernel calls for an m×n×k product on one thread, in its order (column blocks of 128, k-slices,
+    /// PackedGemm's micro-kernel calls for an m×n×k product on one thread, in its order (column blocks of its TaskShape, k-slices,
     /// tiles of MC rows, panels of B, panels of A), over packed A (all slices) and one packed block of B, partial panels
     /// into a scratch tile.
     /// </summary>
     private static void KernelCalls<TKernel>(int m, int n, int k, float[] Ap, float[] Bp, float[] C, float[] edge) where TKernel : struct, IMicroKernel
     {
-        int mr = TKernel.MR, nr = TKernel.NR, mc = PackedGemm<TKernel>.MC, nc = PackedGemm<TKernel>.NC, panels = (m + mr - 1) / mr;
+        int mr = TKernel.MR, nr = TKernel.NR, mc = PackedGemm<TKernel>.MC, nc = PackedGemm<TKernel>.TaskShape(m, n).Columns, panels = (m + mr - 1) / mr;
         const int KC = PackedGemm<TKernel>.KC;
         fixed (float* ap = Ap, bp = Bp, c = C, e = edge)
             for (int j0 = 0; j0 < n; j0 += nc)

@@ -11,8 +11,9 @@ namespace Nerva.Kernels;
 /// <list type="number">
 /// <item>op(A) is packed once per call into micro-panels of MR rows, p-major (Ap[slice][panel][p][r]),
 /// zero-padded below row m.</item>
-/// <item>C is cut into tasks of one or more MC-row tiles × <see cref="NC"/> columns (2-D over the threads, about four
-/// tasks per thread). For each k-slice of <see cref="KC"/> a task packs its KC×NC block of op(B) into micro-panels of
+/// <item>C is cut into tasks of one or more MC-row tiles × NC columns (2-D over the threads, about four tasks per
+/// thread; NC = <see cref="NC"/> or <see cref="WideNC"/>: <see cref="TaskShape"/>).
+/// For each k-slice of <see cref="KC"/> a task packs its KC×NC block of op(B) into micro-panels of
 /// NR columns (Bp[panel][p][j], zero-padded right of column n) in its own buffer, once for all its rows, then runs
 /// the micro-kernel over every pair of panels, one MC-row tile at a time. A task of one row tile (a training batch)
 /// asks, a few lines before each micro-kernel, for the next slice's block of op(B): packing waits on memory otherwise
@@ -30,12 +31,36 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
     private static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.MR; }
     private static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.NR; }
     // A k-slice of KC: an MR×KC panel of A (≤ 8 KB) and a KC×NR panel of B (≤ 32 KB) fit in L1. A task's tile of C,
-    // MC×NC (MC the multiple of MR nearest below 256): its KC×MC block of Ap (256 KB) and KC×NC block of Bp (128 KB) fit in L2.
-    // (internal for the benchmark that replays the micro-kernel calls of a product: Nerva.Bench profile)
+    // MC×NC (MC the multiple of MR nearest below 256): its KC×MC block of Ap (256 KB) and KC×NC block of Bp (128 or
+    // 256 KB) fit in L2. (internal for the benchmark that replays the micro-kernel calls of a product: Nerva.Bench profile)
     internal const int KC = 256;
     internal static int MC { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => 256 / TKernel.MR * TKernel.MR; }
     internal const int NC = 128;
+    internal const int WideNC = 256;
     private const int Align = 16;            // floats: packed buffers start on a 64-byte line
+
+    /// <summary>
+    /// The columns and row tiles of a task of an m×n product: about four tasks per thread, each of as many MC-row tiles as
+    /// that leaves, so that a task packs its block of op(B) once for all its rows (2048³: once, not 8 times). Columns
+    /// <see cref="WideNC"/> when that still leaves a task two row tiles or more, else <see cref="NC"/>. A wider block
+    /// halves how often a tile of Ap is brought back from L3 (once per block of columns), but packs each block of op(B) for
+    /// fewer rows: on a Zen 4, with either kernel, 2048³ ran 3–5 % faster and a batch of 1000 through 1024×3072 weights
+    /// 2.5–4 % (1 thread), while in a batch of ≤ MC rows, where the column blocks are the tasks the threads share,
+    /// 100×1024×3072 lost 10 % on 2 threads. The same bits either way.
+    /// </summary>
+    internal static (int Columns, int RowTiles) TaskShape(int m, int n)
+    {
+        int rowTiles = RowTilesPerTask(m, n, WideNC);
+        return rowTiles >= 2 ? (WideNC, rowTiles) : (NC, RowTilesPerTask(m, n, NC));
+    }
+
+    private static int RowTilesPerTask(int m, int n, int nc)
+    {
+        int tilesDown = (m + MC - 1) / MC, tilesAcross = (n + nc - 1) / nc;
+        int rowTiles = Math.Clamp(tilesDown * tilesAcross / (4 * Parallelism.Threads), 1, tilesDown);
+        int tasksDown = (tilesDown + rowTiles - 1) / rowTiles;
+        return (tilesDown + tasksDown - 1) / tasksDown;   // the same number of row tiles in every task
+    }
 
     // Below this many rows of A (a small inference batch), packing Bᵀ costs more than the product. Measured on a Zen 4 for
     // 1024×3072 and 512×1024 weights at 1 and 2 threads, the dot products take, of the packed product's time: with
@@ -69,13 +94,10 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
             int panels = (m + MR - 1) / MR;
             float* ap = Buffer(ref t_packedA, (long)panels * MR * k);
             Parallelism.For(panels, (long)m * k * 8, new PackA(a, ap, m, k, transposeA));
-            // Tasks of MC·rowTiles rows × NC columns: as many row tiles per task as leaves about four tasks per
-            // thread, so that a task packs its block of op(B) once for all its rows (2048³: once, not 8 times).
-            int tilesDown = (m + MC - 1) / MC, tilesAcross = (n + NC - 1) / NC;
-            int rowTiles = Math.Clamp(tilesDown * tilesAcross / (4 * Parallelism.Threads), 1, tilesDown);
-            int tasksDown = (tilesDown + rowTiles - 1) / rowTiles;
-            rowTiles = (tilesDown + tasksDown - 1) / tasksDown;   // the same number of row tiles in every task
-            Parallelism.For(tasksDown * tilesAcross, (long)m * n * k, new Tiles(ap, b, c, m, n, k, transposeB, tilesAcross, rowTiles * MC));
+            // Tasks of MC·rowTiles rows × nc columns
+            var (nc, rowTiles) = TaskShape(m, n);
+            int tilesDown = (m + MC - 1) / MC, tilesAcross = (n + nc - 1) / nc, tasksDown = (tilesDown + rowTiles - 1) / rowTiles;
+            Parallelism.For(tasksDown * tilesAcross, (long)m * n * k, new Tiles(ap, b, c, m, n, k, transposeB, tilesAcross, rowTiles * MC, nc));
         }
     }
 
@@ -132,19 +154,19 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
     }
 
     /// <summary>
-    /// One task per iteration: taskRows × NC columns of C (taskRows a multiple of MC). For each k-slice, pack the task's block
+    /// One task per iteration: taskRows × nc columns of C (taskRows a multiple of MC). For each k-slice, pack the task's block
     /// of op(B), then run the micro-kernels over it one MC-row tile at a time (the tile's KC×MC block of Ap stays in L2).
     /// </summary>
-    private readonly struct Tiles(float* ap, float* b, float* c, int m, int n, int k, bool transposeB, int tilesAcross, int taskRows) : IParallelBody
+    private readonly struct Tiles(float* ap, float* b, float* c, int m, int n, int k, bool transposeB, int tilesAcross, int taskRows, int nc) : IParallelBody
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int t)
         {
             int panels = (m + MR - 1) / MR;
-            int r0 = t / tilesAcross * taskRows, j0 = t % tilesAcross * NC;
-            int r1 = Math.Min(r0 + taskRows, m), j1 = Math.Min(j0 + NC, n);
-            float* bp = Buffer(ref t_packedB, KC * NC + MR * NR);
-            float* edge = bp + KC * NC;   // an MR×NR scratch tile for the edges of C
+            int r0 = t / tilesAcross * taskRows, j0 = t % tilesAcross * nc;
+            int r1 = Math.Min(r0 + taskRows, m), j1 = Math.Min(j0 + nc, n);
+            float* bp = Buffer(ref t_packedB, KC * WideNC + MR * NR);
+            float* edge = bp + KC * WideNC;   // an MR×NR scratch tile for the edges of C
             for (int kb = 0; kb < k; kb += KC)
             {
                 int kl = Math.Min(KC, k - kb);

@@ -213,7 +213,7 @@ public sealed class MatrixPropertyTests
     public void Gemm_result_does_not_depend_on_the_thread_count(string kernel)
     {
         // 100×260: one row tile; 600×300: three row tiles, which one thread takes two to a task and two threads one;
-        // 600×700: tasks of 256 columns (the last 188) and two row tiles on one thread, of 128 columns and one on two;
+        // 600×700: tasks of 256 columns (the last 188) on one thread, of 128 columns on two;
         // 7×300: the dot products of a small batch (pairs of rows, then one), column tiles spread over the threads
         foreach (var (m, n, k) in new[] { (100, 260, 300), (600, 300, 520), (600, 700, 520), (7, 300, 520) })
         {

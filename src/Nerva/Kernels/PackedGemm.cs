@@ -44,8 +44,8 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
     /// that leaves, so that a task packs its block of op(B) once for all its rows (2048³: once, not 8 times). Columns
     /// <see cref="WideNC"/> when that still leaves a task two row tiles or more, else <see cref="NC"/>. A wider block
     /// halves how often a tile of Ap is brought back from L3 (once per block of columns), but packs each block of op(B) for
-    /// fewer rows: on a Zen 4, with either kernel, 2048³ ran 3–5 % faster and a batch of 1000 through 1024×3072 weights
-    /// 2.5–4 % (1 thread), while in a batch of ≤ MC rows, where the column blocks are the tasks the threads share,
+    /// fewer rows: on a Zen 4, with either kernel, 2048³ ran 2.5–5 % faster and a batch of 1000 through 1024×3072 weights
+    /// 2–4 % (1 thread), while in a batch of ≤ MC rows, where the column blocks are the tasks the threads share,
     /// 100×1024×3072 lost 10 % on 2 threads. The same bits either way.
     /// </summary>
     internal static (int Columns, int RowTiles) TaskShape(int m, int n)

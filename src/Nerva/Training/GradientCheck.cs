@@ -1,4 +1,5 @@
 using System.Globalization;
+using Nerva.Layers;
 using Nerva.Losses;
 
 namespace Nerva.Training;
@@ -7,7 +8,7 @@ namespace Nerva.Training;
 /// The <c>--gradient-step h</c> check: after backpropagation, compares a few entries of every parameter
 /// gradient with central differences (L(θ + h) − L(θ − h))/2h of the batch loss L = loss/N, and prints
 /// the largest relative error per parameter. It evaluates in float32, so expect errors near 1e-3, not 1e-9;
-/// the float64 tests are the real verification.
+/// the float64 tests are the real verification. A diagnostic: training goes on with the same bits as without it.
 /// </summary>
 internal static class GradientCheck
 {
@@ -17,6 +18,10 @@ internal static class GradientCheck
     {
         var Y = new Matrix<float>(0, 0);
         float step = (float)h;
+        // Its feedforwards run in training mode, where batch normalization moves its running estimates: kept as they were
+        var estimates = mlp.Layers.OfType<BatchNormalizationLayer<float>>()
+            .SelectMany(bn => new[] { bn.RunningMean, bn.RunningVariance })
+            .Select(M => (M, Saved: M.AsSpan().ToArray())).ToList();
         double Loss()
         {
             mlp.Feedforward(X, Y);
@@ -45,5 +50,6 @@ internal static class GradientCheck
             }
         }
         Loss(); // leave the layers as the batch left them
+        foreach (var (M, saved) in estimates) saved.CopyTo(M.AsSpan());
     }
 }

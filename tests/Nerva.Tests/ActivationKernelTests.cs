@@ -75,6 +75,43 @@ public sealed class ActivationKernelTests
     }
 
     [Fact]
+    public void Float_exponential_activations_are_within_three_ulp_of_the_exact_values()
+    {
+        // float32 Sigmoid, HyperbolicTangent and ELU use our own e^x (SingleExponential), not MathF's: measured against float64
+        Sigmoid<float> sigmoid = new();
+        HyperbolicTangent<float> tanh = new();
+        ELU<float> elu = new(1);
+        var checks = new (string Name, Func<float, float> Value, Func<float, float> Derivative, Func<double, double> Exact, Func<double, double> ExactDerivative)[]
+        {
+            ("Sigmoid", sigmoid.Value, sigmoid.Derivative, x => 1 / (1 + Math.Exp(-x)), x => Math.Exp(-x) / ((1 + Math.Exp(-x)) * (1 + Math.Exp(-x)))),
+            ("HyperbolicTangent", tanh.Value, tanh.Derivative, Math.Tanh, x => 1 / (Math.Cosh(x) * Math.Cosh(x))),
+            ("ELU(1)", elu.Value, elu.Derivative, x => x < 0 ? ScalarFunctions.Expm1(x) : x, x => x < 0 ? Math.Exp(x) : 1),
+        };
+        foreach (var (name, value, derivative, exact, exactDerivative) in checks)
+        {
+            double worst = 0, worstDerivative = 0;
+            for (int i = -30_000; i <= 30_000; i++)
+            {
+                float x = i / 1000f;
+                worst = Math.Max(worst, Ulps(value(x), exact(x)));
+                // σ(1 − σ) and 1 − tanh² (seed 000 §5) cancel as σ → 1 and |tanh| → 1, whatever computes σ and tanh
+                if (name == "ELU(1)" || Math.Abs(x) < 0.5f)
+                    worstDerivative = Math.Max(worstDerivative, Ulps(derivative(x), exactDerivative(x)));
+            }
+            Assert.True(worst <= 3, $"{name} is {worst:F2} ulp off");
+            Assert.True(worstDerivative <= 4, $"{name}' is {worstDerivative:F2} ulp off");
+        }
+    }
+
+    /// <summary>|y − exact| in units of the last place of the float nearest to exact (the smallest subnormal at least).</summary>
+    private static double Ulps(float y, double exact)
+    {
+        float nearest = (float)exact;
+        double ulp = Math.Max(Math.Abs((double)MathF.BitIncrement(Math.Abs(nearest)) - Math.Abs(nearest)), float.Epsilon);
+        return Math.Abs(y - exact) / ulp;
+    }
+
+    [Fact]
     public void Kernels_refuse_spans_of_different_lengths()
     {
         var e = Assert.Throws<ArgumentException>(() => ActivationKernels.Value(new ReLU<float>(), new float[4], new float[3]));

@@ -2,28 +2,47 @@ using System.Numerics;
 
 namespace Nerva.Activations;
 
-/// <summary>σ(x) = 1/(1 + e^−x); σ'(x) = σ(x)(1 − σ(x)) (seed 000 §5).</summary>
+/// <summary>
+/// σ(x) = 1/(1 + e^−x); σ'(x) = σ(x)(1 − σ(x)) (seed 000 §5), as e = e^−|x| and σ = 1/(1 + e) for x ≥ 0, e/(1 + e) below
+/// (no overflow). In float32, e^−|x| is <see cref="SingleExponential"/>, so the SIMD form gives the scalar's bits.
+/// </summary>
 public readonly struct Sigmoid<T> : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
-    public T Value(T z) => MatrixOperations.Sigmoid(z);
+    public T Value(T z) => typeof(T) == typeof(float) ? (T)(object)Single((float)(object)z) : MatrixOperations.Sigmoid(z);
 
     /// <inheritdoc/>
     public T Derivative(T z)
     {
-        T s = MatrixOperations.Sigmoid(z);
+        T s = Value(z);
         return s * (T.One - s);
     }
 
-    /// <summary>No SIMD form (the exponential would round differently from the scalar one); lane by lane.</summary>
-    public static bool IsVectorized => false;
+    /// <summary>In float32 (<see cref="SingleExponential"/>); other types lane by lane.</summary>
+    public static bool IsVectorized => typeof(T) == typeof(float);
 
     /// <inheritdoc/>
-    public Vector<T> Value(Vector<T> z) => ActivationKernels.Lanewise(z, Value);
+    public Vector<T> Value(Vector<T> z) => typeof(T) == typeof(float) ? Single(z.As<T, float>()).As<float, T>() : ActivationKernels.Lanewise(z, Value);
 
     /// <inheritdoc/>
-    public Vector<T> Derivative(Vector<T> z) => ActivationKernels.Lanewise(z, Derivative);
+    public Vector<T> Derivative(Vector<T> z)
+    {
+        var s = Value(z);
+        return s * (Vector<T>.One - s);
+    }
 
     /// <inheritdoc/>
     public override string ToString() => "Sigmoid()";
+
+    private static float Single(float x)
+    {
+        float e = SingleExponential.Exp(-MathF.Abs(x));
+        return (x >= 0f ? 1f : e) / (1f + e);
+    }
+
+    private static Vector<float> Single(Vector<float> x)
+    {
+        var e = SingleExponential.Exp(-Vector.Abs(x));
+        return Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), Vector<float>.One, e) / (Vector<float>.One + e);
+    }
 }

@@ -56,9 +56,9 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll profile 200
   echo
-  echo "## Exponential activations in float32: our SIMD Sigmoid, tanh and ELU against MathF lane by lane, and steps against ReLU"
+  echo "## Element-wise passes: our SIMD Sigmoid, tanh and ELU against MathF lane by lane; steps with each activation and optimizer"
   echo
-  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll activations 300
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll elementwise 300
   echo
   echo "## Training epochs against TorchSharp-cpu 0.107 (libtorch 2.10): ReLU, softmax cross-entropy, SGD with momentum 0.9, batch 100, synthetic data; median of 3 epochs after one warm-up each, ours and theirs timed in turns"
   echo

@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | profile [batches] | activations [rounds] | peak
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | profile [batches] | elementwise [rounds] | peak
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
@@ -30,8 +30,8 @@ switch (what)
     case "profile":
         ProfileBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 200);
         return 0;
-    case "activations":
-        ActivationBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 300);
+    case "elementwise":
+        ElementwiseBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 300);
         return 0;
     case "peak":
         Console.WriteLine($"{FmaPeak.Kind}: {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(2):F1} on 2");
@@ -45,6 +45,6 @@ switch (what)
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million, capacity, fuzz, profile, activations, peak)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million, capacity, fuzz, profile, elementwise, peak)");
         return 1;
 }

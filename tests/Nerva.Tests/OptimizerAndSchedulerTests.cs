@@ -43,19 +43,25 @@ public sealed class OptimizerAndSchedulerTests
     [InlineData("GradientDescent")]
     [InlineData("Momentum")]
     [InlineData("Nesterov")]
+    [InlineData("Adam")]
     public void Vectorised_updates_follow_the_equations_on_every_element(string name)
     {
         // 37 elements: the vector loop and the scalar tail.
         var rng = new Rng(3);
         var theta = TestData.Random(1, 37, rng).Convert<float>();
         var Dtheta = TestData.Random(1, 37, rng).Convert<float>();
-        OptimizerSpec spec = name switch { "Momentum" => new Momentum(0.9), "Nesterov" => new Nesterov(0.9), _ => new GradientDescent() };
+        OptimizerSpec spec = name switch
+        {
+            "Momentum" => new Momentum(0.9), "Nesterov" => new Nesterov(0.9), "Adam" => new Adam(0.8, 0.95, 1e-3), _ => new GradientDescent(),
+        };
         var optimizer = spec.Create(theta, Dtheta);
         var x = theta.AsSpan().ToArray();
         var delta = new float[37];
+        var v = new float[37];
         for (int step = 0; step < 3; step++)
         {
             optimizer.Update(0.1f);
+            float correction1 = 1 / (1 - (float)Math.Pow(0.8, step + 1)), correction2 = 1 / (1 - (float)Math.Pow(0.95, step + 1));
             for (int k = 0; k < 37; k++)
             {
                 float dx = Dtheta[0, k];
@@ -63,6 +69,11 @@ public sealed class OptimizerAndSchedulerTests
                 {
                     case "GradientDescent": x[k] -= 0.1f * dx; break;               // θ' = θ − η·Dθ
                     case "Momentum": delta[k] = 0.9f * delta[k] - 0.1f * dx; x[k] += delta[k]; break;
+                    case "Adam":                                                      // Δ holds m
+                        delta[k] = 0.8f * delta[k] + (1 - 0.8f) * dx;
+                        v[k] = 0.95f * v[k] + (1 - 0.95f) * dx * dx;
+                        x[k] -= 0.1f * (delta[k] * correction1) / (MathF.Sqrt(v[k] * correction2) + 1e-3f);
+                        break;
                     default: delta[k] = 0.9f * delta[k] - 0.1f * dx; x[k] += 0.9f * delta[k] - 0.1f * dx; break;
                 }
             }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Nerva.Optimizers;
 
@@ -48,10 +49,28 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
             var dx = Dtheta.AsSpan()[start..end];
             var m = M.AsSpan()[start..end];
             var v = V.AsSpan()[start..end];
-            for (int k = 0; k < x.Length; k++)
+            T keep1 = T.One - beta1, keep2 = T.One - beta2;
+            int k = 0;
+            if (Vector.IsHardwareAccelerated)
             {
-                m[k] = beta1 * m[k] + (T.One - beta1) * dx[k];
-                v[k] = beta2 * v[k] + (T.One - beta2) * dx[k] * dx[k];
+                // the same operations in the same order as the scalar loop below (a square root is exact in both): the same bits
+                var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+                var vdx = MemoryMarshal.Cast<T, Vector<T>>(dx);
+                var vm = MemoryMarshal.Cast<T, Vector<T>>(m);
+                var vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+                Vector<T> b1 = new(beta1), b2 = new(beta2), k1 = new(keep1), k2 = new(keep2), c1 = new(correction1), c2 = new(correction2), e = new(epsilon), h = new(eta);
+                for (int i = 0; i < vx.Length; i++)
+                {
+                    vm[i] = b1 * vm[i] + k1 * vdx[i];
+                    vv[i] = b2 * vv[i] + k2 * vdx[i] * vdx[i];
+                    vx[i] -= h * (vm[i] * c1) / (Vector.SquareRoot(vv[i] * c2) + e);
+                }
+                k = vx.Length * Vector<T>.Count;
+            }
+            for (; k < x.Length; k++)
+            {
+                m[k] = beta1 * m[k] + keep1 * dx[k];
+                v[k] = beta2 * v[k] + keep2 * dx[k] * dx[k];
                 x[k] -= eta * (m[k] * correction1) / (T.Sqrt(v[k] * correction2) + epsilon);
             }
         }

@@ -11,8 +11,8 @@ namespace Nerva.Bench;
 /// <summary>
 /// The element-wise parts of a training step. The float32 exponential activations (Sigmoid, HyperbolicTangent, ELU): both
 /// passes of an activation layer on a batch of 100×1024 against the same functions computed lane by lane with MathF (the
-/// scalar code they replaced). Then a training step of 3072-1024-512-10 with each activation and each optimizer against
-/// the same step with ReLU and momentum. Variants alternate call by call (the host is shared and noisy); medians after a
+/// scalar code they replaced). Then a training step of 3072-1024-512-10 with each activation, with batch normalization,
+/// and with each optimizer, against the same step with ReLU and momentum. Variants alternate call by call (the host is shared and noisy); medians after a
 /// warm-up that lets the JIT reach its final code.
 /// </summary>
 internal static class ElementwiseBenchmark
@@ -66,17 +66,19 @@ internal static class ElementwiseBenchmark
     private static void Steps(TextWriter output, int rounds, int threads)
     {
         int[] sizes = [3072, 1024, 512, 10];
-        (string Activation, OptimizerSpec Optimizer)[] variants =
+        string[] Layers(string activation) => [activation, activation, "Linear"];
+        (string[] Layers, OptimizerSpec Optimizer)[] variants =
         [
-            ("ReLU", new Momentum(0.9)), ("Sigmoid", new Momentum(0.9)), ("HyperbolicTangent", new Momentum(0.9)), ("ELU(1)", new Momentum(0.9)),
-            ("ReLU", new GradientDescent()), ("ReLU", new Nesterov(0.9)), ("ReLU", new Adam()),
+            (Layers("ReLU"), new Momentum(0.9)), (Layers("Sigmoid"), new Momentum(0.9)), (Layers("HyperbolicTangent"), new Momentum(0.9)),
+            (Layers("ELU(1)"), new Momentum(0.9)), (["ReLU", "BatchNormalization", "ReLU", "BatchNormalization", "Linear"], new Momentum(0.9)),
+            (Layers("ReLU"), new GradientDescent()), (Layers("ReLU"), new Nesterov(0.9)), (Layers("ReLU"), new Adam()),
         ];
         var rng = new Rng(4);
         var X = new Matrix<float>(Rows, sizes[0], GemmBenchmark.Random(Rows * sizes[0], rng));
         var T = new Matrix<float>(Rows, sizes[^1]);
         for (int i = 0; i < Rows; i++) T[i, i % sizes[^1]] = 1;
         var loss = new SoftmaxCrossEntropyLoss();
-        var networks = variants.Select(v => NetworkBuilder.Build([v.Activation, v.Activation, "Linear"], sizes, [0], [WeightInitializer.Xavier], [v.Optimizer], new Rng(2))).ToArray();
+        var networks = variants.Select(v => NetworkBuilder.Build(v.Layers, sizes, [0], [WeightInitializer.Xavier], [v.Optimizer], new Rng(2))).ToArray();
         var Y = new Matrix<float>(Rows, sizes[^1]);
         var DY = new Matrix<float>(Rows, sizes[^1]);
         double Step(MultilayerPerceptron<float> mlp)
@@ -96,10 +98,10 @@ internal static class ElementwiseBenchmark
         double baseline = GemmBenchmark.Median(times[0]);
         output.WriteLine($"A training step of {string.Join('-', sizes)} (batch {Rows}), {threads} thread(s), ms (median of {rounds}):");
         output.WriteLine();
-        output.WriteLine("| activation | optimizer | ms per step | against ReLU and momentum |");
+        output.WriteLine("| layers | optimizer | ms per step | against ReLU and momentum |");
         output.WriteLine("|---|---|---|---|");
         for (int n = 0; n < networks.Length; n++)
-            output.WriteLine($"| {variants[n].Activation} | {variants[n].Optimizer} | {GemmBenchmark.Median(times[n]):F2} | {GemmBenchmark.Median(times[n]) / baseline:F2} |");
+            output.WriteLine($"| {string.Join(';', variants[n].Layers)} | {variants[n].Optimizer} | {GemmBenchmark.Median(times[n]):F2} | {GemmBenchmark.Median(times[n]) / baseline:F2} |");
     }
 
     /// <summary>σ with MathF.Exp, lane by lane: the scalar code the SIMD form replaced.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Nerva.Optimizers;
 using static Nerva.MatrixOperations;
 
@@ -95,22 +96,13 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         // R = X − row_repeat(columns_mean(X), N), kept in Z; evaluation centres with the running mean.
         if (IsTraining) ColumnsMean(X, _mean);
         var mean = IsTraining ? _mean.AsSpan() : RunningMean.AsSpan();
-        for (int i = 0; i < N; i++)
-        {
-            var x = X.Row(i);
-            var r = Z.Row(i);
-            for (int j = 0; j < D; j++) r[j] = x[j] - mean[j];
-        }
+        for (int i = 0; i < N; i++) Subtract(X.Row(i), mean, Z.Row(i));
         var sigma = InvSqrtSigma.AsSpan();
         if (IsTraining)
         {
             // Σ = diag(Rᵀ·R)ᵀ/N;  Σ^(−1/2) = inv_sqrt(Σ)
             sigma.Clear();
-            for (int i = 0; i < N; i++)
-            {
-                var r = Z.Row(i);
-                for (int j = 0; j < D; j++) sigma[j] += r[j] * r[j];
-            }
+            for (int i = 0; i < N; i++) AddProduct(sigma, Z.Row(i), Z.Row(i));
             UpdateRunningEstimates(N);
             for (int j = 0; j < D; j++) sigma[j] = T.One / T.Sqrt(sigma[j] / T.CreateChecked(N) + epsilon);
         }
@@ -123,16 +115,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         // Z = (1_N·Σ^(−1/2)) ⊙ R;  Y = (1_N·γ) ⊙ Z + 1_N·β
         var g = Gamma.AsSpan();
         var be = Beta.AsSpan();
-        for (int i = 0; i < N; i++)
-        {
-            var z = Z.Row(i);
-            var y = Y.Row(i);
-            for (int j = 0; j < D; j++)
-            {
-                z[j] *= sigma[j];
-                y[j] = g[j] * z[j] + be[j];
-            }
-        }
+        for (int i = 0; i < N; i++) NormalizeScaleShift(Z.Row(i), sigma, g, be, Y.Row(i));
     }
 
     /// <inheritdoc/>
@@ -142,44 +125,113 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         DZ.Resize(N, D);
         // DZ = (1_N·γ) ⊙ DY
         var g = Gamma.AsSpan();
-        for (int i = 0; i < N; i++)
-        {
-            var dy = DY.Row(i);
-            var dz = DZ.Row(i);
-            for (int j = 0; j < D; j++) dz[j] = g[j] * dy[j];
-        }
+        for (int i = 0; i < N; i++) Multiply(g, DY.Row(i), DZ.Row(i));
         // Dβ = 1_Nᵀ·DY;  Dγ = 1_Nᵀ·(Z ⊙ DY)
         ColumnsSum(DY, DBeta);
         var dgamma = DGamma.AsSpan();
         dgamma.Clear();
-        for (int i = 0; i < N; i++)
-        {
-            var z = Z.Row(i);
-            var dy = DY.Row(i);
-            for (int j = 0; j < D; j++) dgamma[j] += z[j] * dy[j];
-        }
+        for (int i = 0; i < N; i++) AddProduct(dgamma, Z.Row(i), DY.Row(i));
         if (!ComputeInputGradient) return;
         // DX = (1/N·1_N·Σ^(−1/2)) ⊙ (N·DZ − 1_N·columns_sum(DZ) − Z ⊙ (1_N·columns_sum(Z ⊙ DZ)))
         ColumnsSum(DZ, _columnsSum);
         var sumZDZ = _columnsSumZDZ.AsSpan();
         sumZDZ.Clear();
-        for (int i = 0; i < N; i++)
-        {
-            var z = Z.Row(i);
-            var dz = DZ.Row(i);
-            for (int j = 0; j < D; j++) sumZDZ[j] += z[j] * dz[j];
-        }
+        for (int i = 0; i < N; i++) AddProduct(sumZDZ, Z.Row(i), DZ.Row(i));
         T n = T.CreateChecked(N);
         var s = InvSqrtSigma.AsSpan();
         var sumDZ = _columnsSum.AsSpan();
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < N; i++) InputGradient(s, n, DZ.Row(i), sumDZ, Z.Row(i), sumZDZ, DX.Row(i));
+    }
+
+    // The rows of the equations above: one Vector<T> loop and a scalar tail with the same operations in the same order, so
+    // every element gets the bits of the scalar formula (columns are summed over the rows in row order, as before).
+
+    /// <summary>r = x − mean.</summary>
+    private static void Subtract(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, Span<T> r)
+    {
+        int j = Vectors(r.Length);
+        if (j > 0)
         {
-            var z = Z.Row(i);
-            var dz = DZ.Row(i);
-            var dx = DX.Row(i);
-            for (int j = 0; j < D; j++) dx[j] = s[j] / n * (n * dz[j] - sumDZ[j] - z[j] * sumZDZ[j]);
+            var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+            var vmean = MemoryMarshal.Cast<T, Vector<T>>(mean);
+            var vr = MemoryMarshal.Cast<T, Vector<T>>(r);
+            for (int v = 0; v < vr.Length; v++) vr[v] = vx[v] - vmean[v];
+        }
+        for (; j < r.Length; j++) r[j] = x[j] - mean[j];
+    }
+
+    /// <summary>result = a ⊙ b.</summary>
+    private static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> result)
+    {
+        int j = Vectors(result.Length);
+        if (j > 0)
+        {
+            var va = MemoryMarshal.Cast<T, Vector<T>>(a);
+            var vb = MemoryMarshal.Cast<T, Vector<T>>(b);
+            var vresult = MemoryMarshal.Cast<T, Vector<T>>(result);
+            for (int v = 0; v < vresult.Length; v++) vresult[v] = va[v] * vb[v];
+        }
+        for (; j < result.Length; j++) result[j] = a[j] * b[j];
+    }
+
+    /// <summary>sum += a ⊙ b.</summary>
+    private static void AddProduct(Span<T> sum, ReadOnlySpan<T> a, ReadOnlySpan<T> b)
+    {
+        int j = Vectors(sum.Length);
+        if (j > 0)
+        {
+            var vsum = MemoryMarshal.Cast<T, Vector<T>>(sum);
+            var va = MemoryMarshal.Cast<T, Vector<T>>(a);
+            var vb = MemoryMarshal.Cast<T, Vector<T>>(b);
+            for (int v = 0; v < vsum.Length; v++) vsum[v] += va[v] * vb[v];
+        }
+        for (; j < sum.Length; j++) sum[j] += a[j] * b[j];
+    }
+
+    /// <summary>z = σ ⊙ z (z holds r); y = γ ⊙ z + β.</summary>
+    private static void NormalizeScaleShift(Span<T> z, ReadOnlySpan<T> sigma, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> y)
+    {
+        int j = Vectors(z.Length);
+        if (j > 0)
+        {
+            var vz = MemoryMarshal.Cast<T, Vector<T>>(z);
+            var vsigma = MemoryMarshal.Cast<T, Vector<T>>(sigma);
+            var vgamma = MemoryMarshal.Cast<T, Vector<T>>(gamma);
+            var vbeta = MemoryMarshal.Cast<T, Vector<T>>(beta);
+            var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
+            for (int v = 0; v < vz.Length; v++)
+            {
+                vz[v] *= vsigma[v];
+                vy[v] = vgamma[v] * vz[v] + vbeta[v];
+            }
+        }
+        for (; j < z.Length; j++)
+        {
+            z[j] *= sigma[j];
+            y[j] = gamma[j] * z[j] + beta[j];
         }
     }
+
+    /// <summary>dx = s/n ⊙ (n·dz − Σdz − z ⊙ Σ(z ⊙ dz)), one row of (25).</summary>
+    private static void InputGradient(ReadOnlySpan<T> s, T n, ReadOnlySpan<T> dz, ReadOnlySpan<T> sumDZ, ReadOnlySpan<T> z, ReadOnlySpan<T> sumZDZ, Span<T> dx)
+    {
+        int j = Vectors(dx.Length);
+        if (j > 0)
+        {
+            var vs = MemoryMarshal.Cast<T, Vector<T>>(s);
+            var vdz = MemoryMarshal.Cast<T, Vector<T>>(dz);
+            var vsumDZ = MemoryMarshal.Cast<T, Vector<T>>(sumDZ);
+            var vz = MemoryMarshal.Cast<T, Vector<T>>(z);
+            var vsumZDZ = MemoryMarshal.Cast<T, Vector<T>>(sumZDZ);
+            var vdx = MemoryMarshal.Cast<T, Vector<T>>(dx);
+            var vn = new Vector<T>(n);
+            for (int v = 0; v < vdx.Length; v++) vdx[v] = vs[v] / vn * (vn * vdz[v] - vsumDZ[v] - vz[v] * vsumZDZ[v]);
+        }
+        for (; j < dx.Length; j++) dx[j] = s[j] / n * (n * dz[j] - sumDZ[j] - z[j] * sumZDZ[j]);
+    }
+
+    /// <summary>The elements the vector loops take (0 without SIMD).</summary>
+    private static int Vectors(int length) => Vector.IsHardwareAccelerated ? length / Vector<T>.Count * Vector<T>.Count : 0;
 
     /// <summary>running = (1 − momentum)·running + momentum·batch, from the batch mean and Σ·N in InvSqrtSigma.</summary>
     private void UpdateRunningEstimates(int N)

@@ -4,12 +4,13 @@ namespace Nerva.Activations;
 
 /// <summary>
 /// σ(x) = 1/(1 + e^−x); σ'(x) = σ(x)(1 − σ(x)) (seed 000 §5), as e = e^−|x| and σ = 1/(1 + e) for x ≥ 0, e/(1 + e) below
-/// (no overflow). In float32, e^−|x| is <see cref="SingleExponential"/>, so the SIMD form gives the scalar's bits.
+/// (no overflow): <see cref="MatrixOperations.Sigmoid{T}(T)"/>. In float32, e^−|x| is <see cref="SingleExponential"/>'s, so the
+/// SIMD form gives the scalar's bits.
 /// </summary>
 public readonly struct Sigmoid<T> : IActivationFunction<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
-    public T Value(T z) => typeof(T) == typeof(float) ? (T)(object)Single((float)(object)z) : MatrixOperations.Sigmoid(z);
+    public T Value(T z) => MatrixOperations.Sigmoid(z);
 
     /// <inheritdoc/>
     public T Derivative(T z)
@@ -33,12 +34,6 @@ public readonly struct Sigmoid<T> : IActivationFunction<T> where T : unmanaged, 
 
     /// <inheritdoc/>
     public override string ToString() => "Sigmoid()";
-
-    private static float Single(float x)
-    {
-        float e = SingleExponential.Exp(-MathF.Abs(x));
-        return (x >= 0f ? 1f : e) / (1f + e);
-    }
 
     private static Vector<float> Single(Vector<float> x)
     {

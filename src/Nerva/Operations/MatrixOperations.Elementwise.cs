@@ -54,11 +54,13 @@ public static partial class MatrixOperations
     public static T LogSigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
         => x >= T.Zero ? -ScalarFunctions.Log1p(T.Exp(-x)) : x - ScalarFunctions.Log1p(T.Exp(x));
 
-    /// <summary>σ(x) = 1/(1 + e^−x) for x ≥ 0 and e^x/(1 + e^x) for x &lt; 0 (no e^−x overflow).</summary>
+    /// <summary>
+    /// σ(x) = 1/(1 + e^−x) for x ≥ 0 and e^x/(1 + e^x) for x &lt; 0 (no e^−x overflow), as e = e^−|x|. In float32 e^−|x| is
+    /// <see cref="Activations.SingleExponential"/>'s, whose vector form gives the SIMD Sigmoid activation the same bits.
+    /// </summary>
     public static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
-        T e = T.Exp(x);
-        return e / (T.One + e);
+        T e = typeof(T) == typeof(float) ? (T)(object)Activations.SingleExponential.Exp(-MathF.Abs((float)(object)x)) : T.Exp(-T.Abs(x));
+        return (x >= T.Zero ? T.One : e) / (T.One + e);
     }
 }

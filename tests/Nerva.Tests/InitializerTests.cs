@@ -88,4 +88,17 @@ public sealed class InitializerTests
         Assert.Equal(Enumerable.Range(0, 50), items.Order());
         Assert.NotEqual(Enumerable.Range(0, 50), items);
     }
+
+    [Fact]
+    public void A_dropout_mask_is_the_stream_of_next_double_compared_with_p()
+    {
+        // the mask's loop keeps the generator's state in registers: the same draws, and the same state afterwards
+        var a = new Rng(17);
+        var b = new Rng(17);
+        var mask = new float[1001];
+        a.DropoutMask(mask.AsSpan(), 0.3, 1 / 0.7f);
+        for (int k = 0; k < mask.Length; k++) Assert.Equal(b.NextDouble() < 0.3 ? 0f : 1 / 0.7f, mask[k]);
+        Assert.Equal(b.NextUInt64(), a.NextUInt64());
+        Assert.InRange(mask.Count(m => m == 0), 250, 350);
+    }
 }

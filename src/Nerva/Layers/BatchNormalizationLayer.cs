@@ -125,7 +125,7 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         DZ.Resize(N, D);
         // DZ = (1_N·γ) ⊙ DY
         var g = Gamma.AsSpan();
-        for (int i = 0; i < N; i++) Multiply(g, DY.Row(i), DZ.Row(i));
+        for (int i = 0; i < N; i++) Hadamard(g, DY.Row(i), DZ.Row(i));
         // Dβ = 1_Nᵀ·DY;  Dγ = 1_Nᵀ·(Z ⊙ DY)
         ColumnsSum(DY, DBeta);
         var dgamma = DGamma.AsSpan();
@@ -158,20 +158,6 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
             for (int v = 0; v < vr.Length; v++) vr[v] = vx[v] - vmean[v];
         }
         for (; j < r.Length; j++) r[j] = x[j] - mean[j];
-    }
-
-    /// <summary>result = a ⊙ b.</summary>
-    private static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> result)
-    {
-        int j = Vectors(result.Length);
-        if (j > 0)
-        {
-            var va = MemoryMarshal.Cast<T, Vector<T>>(a);
-            var vb = MemoryMarshal.Cast<T, Vector<T>>(b);
-            var vresult = MemoryMarshal.Cast<T, Vector<T>>(result);
-            for (int v = 0; v < vresult.Length; v++) vresult[v] = va[v] * vb[v];
-        }
-        for (; j < result.Length; j++) result[j] = a[j] * b[j];
     }
 
     /// <summary>sum += a ⊙ b.</summary>

@@ -199,9 +199,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (DropoutRate == 0) return;
-        T keep = T.CreateChecked(1 / (1 - DropoutRate));
-        var r = _R.AsSpan();
-        for (int k = 0; k < r.Length; k++) r[k] = rng.NextDouble() < DropoutRate ? T.Zero : keep;
+        rng.DropoutMask(_R.AsSpan(), DropoutRate, T.CreateChecked(1 / (1 - DropoutRate)));
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Nerva;
 
@@ -48,10 +49,22 @@ public static partial class MatrixOperations
     {
         Shapes.Same("Hadamard", X, Y);
         result.Resize(X.Rows, X.Cols);
-        var x = X.AsSpan();
-        var y = Y.AsSpan();
-        var r = result.AsSpan();
-        for (int k = 0; k < r.Length; k++) r[k] = x[k] * y[k];
+        Hadamard(X.AsSpan(), Y.AsSpan(), result.AsSpan());
+    }
+
+    /// <summary>r = x ⊙ y element by element, a vector at a time (each element the same product as a scalar loop's); r may be x or y.</summary>
+    internal static void Hadamard<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+            var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
+            var vr = MemoryMarshal.Cast<T, Vector<T>>(r);
+            for (int v = 0; v < vr.Length; v++) vr[v] = vx[v] * vy[v];
+            k = vr.Length * Vector<T>.Count;
+        }
+        for (; k < r.Length; k++) r[k] = x[k] * y[k];
     }
 
     /// <summary>

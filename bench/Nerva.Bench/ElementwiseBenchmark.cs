@@ -12,7 +12,8 @@ namespace Nerva.Bench;
 /// The element-wise parts of a training step. The float32 exponential activations (Sigmoid, HyperbolicTangent, ELU): both
 /// passes of an activation layer on a batch of 100×1024 against the same functions computed lane by lane with MathF (the
 /// scalar code they replaced). Then a training step of 3072-1024-512-10 with each activation, with batch normalization,
-/// and with each optimizer, against the same step with ReLU and momentum. Variants alternate call by call (the host is shared and noisy); medians after a
+/// with DropConnect (a fresh mask every step, as in training) and with each optimizer, against the same step with ReLU and
+/// momentum. Variants alternate call by call (the host is shared and noisy); medians after a
 /// warm-up that lets the JIT reach its final code.
 /// </summary>
 internal static class ElementwiseBenchmark
@@ -67,23 +68,27 @@ internal static class ElementwiseBenchmark
     {
         int[] sizes = [3072, 1024, 512, 10];
         string[] Layers(string activation) => [activation, activation, "Linear"];
-        (string[] Layers, OptimizerSpec Optimizer)[] variants =
+        double[] none = [0], dropConnect = [0.2, 0.1, 0];
+        (string[] Layers, OptimizerSpec Optimizer, double[] Dropouts)[] variants =
         [
-            (Layers("ReLU"), new Momentum(0.9)), (Layers("Sigmoid"), new Momentum(0.9)), (Layers("HyperbolicTangent"), new Momentum(0.9)),
-            (Layers("ELU(1)"), new Momentum(0.9)), (["ReLU", "BatchNormalization", "ReLU", "BatchNormalization", "Linear"], new Momentum(0.9)),
-            (Layers("ReLU"), new GradientDescent()), (Layers("ReLU"), new Nesterov(0.9)), (Layers("ReLU"), new Adam()),
+            (Layers("ReLU"), new Momentum(0.9), none), (Layers("Sigmoid"), new Momentum(0.9), none), (Layers("HyperbolicTangent"), new Momentum(0.9), none),
+            (Layers("ELU(1)"), new Momentum(0.9), none), (["ReLU", "BatchNormalization", "ReLU", "BatchNormalization", "Linear"], new Momentum(0.9), none),
+            (Layers("ReLU"), new Momentum(0.9), dropConnect),
+            (Layers("ReLU"), new GradientDescent(), none), (Layers("ReLU"), new Nesterov(0.9), none), (Layers("ReLU"), new Adam(), none),
         ];
         var rng = new Rng(4);
         var X = new Matrix<float>(Rows, sizes[0], GemmBenchmark.Random(Rows * sizes[0], rng));
         var T = new Matrix<float>(Rows, sizes[^1]);
         for (int i = 0; i < Rows; i++) T[i, i % sizes[^1]] = 1;
         var loss = new SoftmaxCrossEntropyLoss();
-        var networks = variants.Select(v => NetworkBuilder.Build(v.Layers, sizes, [0], [WeightInitializer.Xavier], [v.Optimizer], new Rng(2))).ToArray();
+        var networks = variants.Select(v => NetworkBuilder.Build(v.Layers, sizes, v.Dropouts, [WeightInitializer.Xavier], [v.Optimizer], new Rng(2))).ToArray();
+        var masks = new Rng(5);
         var Y = new Matrix<float>(Rows, sizes[^1]);
         var DY = new Matrix<float>(Rows, sizes[^1]);
         double Step(MultilayerPerceptron<float> mlp)
         {
             long start = Stopwatch.GetTimestamp();
+            mlp.RenewDropoutMasks(masks);
             mlp.Feedforward(X, Y);
             loss.Gradient(Y, T, DY);
             mlp.Backpropagate(Y, DY);
@@ -98,10 +103,10 @@ internal static class ElementwiseBenchmark
         double baseline = GemmBenchmark.Median(times[0]);
         output.WriteLine($"A training step of {string.Join('-', sizes)} (batch {Rows}), {threads} thread(s), ms (median of {rounds}):");
         output.WriteLine();
-        output.WriteLine("| layers | optimizer | ms per step | against ReLU and momentum |");
-        output.WriteLine("|---|---|---|---|");
+        output.WriteLine("| layers | optimizer | dropouts | ms per step | against ReLU and momentum |");
+        output.WriteLine("|---|---|---|---|---|");
         for (int n = 0; n < networks.Length; n++)
-            output.WriteLine($"| {string.Join(';', variants[n].Layers)} | {variants[n].Optimizer} | {GemmBenchmark.Median(times[n]):F2} | {GemmBenchmark.Median(times[n]) / baseline:F2} |");
+            output.WriteLine($"| {string.Join(';', variants[n].Layers)} | {variants[n].Optimizer} | {string.Join(';', variants[n].Dropouts)} | {GemmBenchmark.Median(times[n]):F2} | {GemmBenchmark.Median(times[n]) / baseline:F2} |");
     }
 
     /// <summary>σ with MathF.Exp, lane by lane: the scalar code the SIMD form replaced.</summary>

@@ -143,22 +143,9 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         for (int i = 0; i < N; i++) InputGradient(s, n, DZ.Row(i), sumDZ, Z.Row(i), sumZDZ, DX.Row(i));
     }
 
-    // The rows of the equations above: one Vector<T> loop and a scalar tail with the same operations in the same order, so
-    // every element gets the bits of the scalar formula (columns are summed over the rows in row order, as before).
-
-    /// <summary>r = x − mean.</summary>
-    private static void Subtract(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, Span<T> r)
-    {
-        int j = Vectors(r.Length);
-        if (j > 0)
-        {
-            var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
-            var vmean = MemoryMarshal.Cast<T, Vector<T>>(mean);
-            var vr = MemoryMarshal.Cast<T, Vector<T>>(r);
-            for (int v = 0; v < vr.Length; v++) vr[v] = vx[v] - vmean[v];
-        }
-        for (; j < r.Length; j++) r[j] = x[j] - mean[j];
-    }
+    // The rows of the equations above (with MatrixOperations' span Subtract and Hadamard): one Vector<T> loop and a scalar
+    // tail with the same operations in the same order, so every element gets the bits of the scalar formula (columns are
+    // summed over the rows in row order, as before).
 
     /// <summary>sum += a ⊙ b.</summary>
     private static void AddProduct(Span<T> sum, ReadOnlySpan<T> a, ReadOnlySpan<T> b)

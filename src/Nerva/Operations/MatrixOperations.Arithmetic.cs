@@ -27,6 +27,21 @@ public static partial class MatrixOperations
         return result;
     }
 
+    /// <summary>r = x − y element by element, a vector at a time (each element the same difference as a scalar loop's); r may be x or y.</summary>
+    internal static void Subtract<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+            var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
+            var vr = MemoryMarshal.Cast<T, Vector<T>>(r);
+            for (int v = 0; v < vr.Length; v++) vr[v] = vx[v] - vy[v];
+            k = vr.Length * Vector<T>.Count;
+        }
+        for (; k < r.Length; k++) r[k] = x[k] - y[k];
+    }
+
     /// <summary>cX, scalar multiplication.</summary>
     public static Matrix<T> Scale<T>(T c, Matrix<T> X) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -109,14 +109,19 @@ internal static class ElementwiseBenchmark
             output.WriteLine($"| {string.Join(';', variants[n].Layers)} | {variants[n].Optimizer} | {string.Join(';', variants[n].Dropouts)} | {GemmBenchmark.Median(times[n]):F2} | {GemmBenchmark.Median(times[n]) / baseline:F2} |");
     }
 
-    /// <summary>σ with MathF.Exp, lane by lane: the scalar code the SIMD form replaced.</summary>
+    /// <summary>σ with MathF.Exp, lane by lane: the scalar code the SIMD form replaced (MatrixOperations.Sigmoid now takes our e^x in float32).</summary>
     private readonly struct MathFSigmoid : IActivationFunction<float>
     {
-        public float Value(float z) => MatrixOperations.Sigmoid(z);
+        public float Value(float z)
+        {
+            if (z >= 0) return 1 / (1 + MathF.Exp(-z));
+            float e = MathF.Exp(z);
+            return e / (1 + e);
+        }
 
         public float Derivative(float z)
         {
-            float s = MatrixOperations.Sigmoid(z);
+            float s = Value(z);
             return s * (1 - s);
         }
 

@@ -6,7 +6,7 @@ using Nerva.Training;
 namespace Nerva.Cli;
 
 /// <summary>
-/// <c>--log</c>: one row per epoch, as CSV (<c>epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss</c>, the
+/// <c>--log</c>: one row per epoch, as CSV (<c>epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss,validation_accuracy</c>, the
 /// densities ';'-separated) or JSON lines, rewritten whole and atomically after every epoch, so that a killed run leaves
 /// the rows of its finished epochs. Numbers are the epoch line's, with every digit (round-trip format); NaN where the
 /// run has no statistics.
@@ -21,10 +21,10 @@ internal sealed class MetricsLog(string path)
     public void Add(EpochMetrics m)
     {
         _rows.Add(_json
-            ? string.Create(CultureInfo.InvariantCulture, $"{{\"epoch\":{m.Epoch},\"lr\":{Json(m.LearningRate)},\"loss\":{Json(m.Loss)},\"train_accuracy\":{Json(m.TrainAccuracy)},\"test_accuracy\":{Json(m.TestAccuracy)},\"seconds\":{Json(m.Seconds)},\"densities\":[{string.Join(',', m.Densities.Select(Json))}],\"validation_loss\":{Json(m.ValidationLoss)}}}")
-            : string.Join(',', [m.Epoch.ToString(CultureInfo.InvariantCulture), Text(m.LearningRate), Text(m.Loss), Text(m.TrainAccuracy), Text(m.TestAccuracy), Text(m.Seconds), string.Join(';', m.Densities.Select(Text)), Text(m.ValidationLoss)]));
+            ? string.Create(CultureInfo.InvariantCulture, $"{{\"epoch\":{m.Epoch},\"lr\":{Json(m.LearningRate)},\"loss\":{Json(m.Loss)},\"train_accuracy\":{Json(m.TrainAccuracy)},\"test_accuracy\":{Json(m.TestAccuracy)},\"seconds\":{Json(m.Seconds)},\"densities\":[{string.Join(',', m.Densities.Select(Json))}],\"validation_loss\":{Json(m.ValidationLoss)},\"validation_accuracy\":{Json(m.ValidationAccuracy)}}}")
+            : string.Join(',', [m.Epoch.ToString(CultureInfo.InvariantCulture), Text(m.LearningRate), Text(m.Loss), Text(m.TrainAccuracy), Text(m.TestAccuracy), Text(m.Seconds), string.Join(';', m.Densities.Select(Text)), Text(m.ValidationLoss), Text(m.ValidationAccuracy)]));
         var text = new StringBuilder();
-        if (!_json) text.Append("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss\n");
+        if (!_json) text.Append("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss,validation_accuracy\n");
         foreach (string row in _rows) text.Append(row).Append('\n');
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
         AtomicFile.Write(path, stream => stream.Write(bytes));

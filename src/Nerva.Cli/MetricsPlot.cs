@@ -35,8 +35,10 @@ internal sealed class MetricsPlot(string path)
         Series(m => m.Loss, "loss", right: false);
         Series(m => m.ValidationLoss, "validation loss", right: false);
         Series(m => m.TrainAccuracy, "train accuracy", right: true);
+        Series(m => m.ValidationAccuracy, "validation accuracy", right: true);
         Series(m => m.TestAccuracy, "test accuracy", right: true);
         plot.Axes.Bottom.Label.Text = "epoch";
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };   // epochs are whole
         plot.Axes.Left.Label.Text = "loss";
         plot.Axes.Right.Label.Text = "accuracy";
         plot.ShowLegend(Alignment.MiddleRight);

@@ -14,7 +14,7 @@ internal sealed record MlpSettings
     public string Optimizers { get; init; } = "GradientDescent";
     public double LearningRate { get; init; } = 0.01;
     public string? LearningRateScheduler { get; init; }
-    public string Loss { get; init; } = "SquaredError";
+    public string? Loss { get; init; }
     public int Epochs { get; init; } = 100;
     public int BatchSize { get; init; } = 1;
     public bool NoShuffle { get; init; }

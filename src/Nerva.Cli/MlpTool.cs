@@ -17,7 +17,7 @@ internal static class MlpTool
     /// <summary>The most samples --generate-dataset draws (two features each: 800 MB of training inputs).</summary>
     private const int MaxDatasetSize = 100_000_000;
 
-    public static double Run(MlpSettings s, TextWriter output)
+    public static double Run(MlpSettings s, TextWriter output, CancellationToken cancellation = default)
     {
         if (s.Epochs < 0) throw new InvalidSpecException($"--epochs must be at least 0, got {s.Epochs}");
         if (s.BatchSize < 1) throw new InvalidSpecException($"--batch-size must be at least 1, got {s.BatchSize}");
@@ -38,7 +38,7 @@ internal static class MlpTool
         if (s.EarlyStopping < 0) throw new InvalidSpecException($"--early-stopping must be at least 1 epoch (0: off), got {s.EarlyStopping}");
         if (s.EarlyStopping > 0 && s.ValidationSplit == 0) throw new InvalidSpecException("--early-stopping needs --validation-split (the held-out rows whose loss it watches)");
         if (s.CheckpointEvery < 1) throw new InvalidSpecException($"--checkpoint-every must be at least 1 epoch, got {s.CheckpointEvery}");
-        string? checkpoint = s.CheckpointDirectory is null ? null : Path.Combine(s.CheckpointDirectory, "checkpoint.npz");
+        string? checkpoint = s.CheckpointDirectory is null ? null : Path.Combine(CheckpointDirectory(s.CheckpointDirectory), "checkpoint.npz");
         string? resume = s.Resume is null ? null : Path.Combine(s.Resume, "checkpoint.npz");
         if (resume is not null && !File.Exists(resume)) throw new DataFormatException($"--resume: {resume}: file not found (a checkpoint written by --checkpoint DIR)");
         if (s.Plot is not null && !s.Plot.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new InvalidSpecException($"--plot '{s.Plot}': the name must end in .png");
@@ -47,7 +47,8 @@ internal static class MlpTool
         // a model file is read, and the layers' shapes are checked, before the data: their problems do not wait for a data load
         var loaded = s.LoadModel is null ? null : From("--load-model", () => Model.Load(s.LoadModel));
         if (loaded is null) Plan(s);
-        var loss = SpecParser.Loss(s.Loss);
+        // a model file says which loss it was trained with: evaluating it reports that loss unless --loss says otherwise
+        var loss = SpecParser.Loss(s.Loss ?? loaded?.Loss ?? "SquaredError");
         ILearningRateScheduler scheduler = s.LearningRateScheduler is null
             ? new ConstantScheduler(s.LearningRate)
             : SpecParser.Scheduler(s.LearningRateScheduler, s.LearningRate);
@@ -56,6 +57,11 @@ internal static class MlpTool
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
         var rng = new Rng(seed);
 
+        // idx images whose size is not the network's input are refused from their header, before gigabytes are decompressed
+        string? idx = s.Idx ?? (s.Dataset == "fashion-mnist" && Directory.Exists(ImageDatasets.DebianFashionMnist) ? ImageDatasets.DebianFashionMnist : null);
+        int inputs = loaded?.InputSize ?? (s.LayerSizes is null ? 0 : SpecParser.LayerSizes(s.LayerSizes)[0]);
+        if (idx is not null && Directory.Exists(idx) && inputs > 0 && From(SourceOption(s), () => ImageDatasets.IdxFeatures(idx)) is var pixels && pixels != inputs)
+            throw new DataFormatException($"{SourceOption(s)}: the images have {pixels} pixels but the network's first layer takes {inputs}");
         long loading = System.Diagnostics.Stopwatch.GetTimestamp();
         var data = From(SourceOption(s), () => LoadData(s, rng, output));
         double loadSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(loading).TotalSeconds;
@@ -112,24 +118,57 @@ internal static class MlpTool
         int completed = 0;
         if (resume is not null)
         {
-            long batches;
-            (completed, batches) = From("--resume", () => Checkpoint.Load(resume, mlp, rng));
-            sgd.BatchesDone = batches;
+            completed = From("--resume", () => Checkpoint.Load(resume, sgd));
             if (completed > s.Epochs) throw new InvalidSpecException($"--resume: the checkpoint is of epoch {completed}, after the {s.Epochs} epochs asked for");
         }
         if (checkpoint is not null)
             sgd.EpochCompleted += metrics =>
             {
-                if (metrics.Epoch > completed && metrics.Epoch % s.CheckpointEvery == 0) Checkpoint.Save(checkpoint, mlp, rng, metrics.Epoch, sgd.BatchesDone);
+                if (metrics.Epoch > completed && (metrics.Epoch % s.CheckpointEvery == 0 || sgd.Stopped)) Checkpoint.Save(checkpoint, sgd, metrics.Epoch);
             };
-        var (accuracy, _) = lines is null ? sgd.Train(data, completed) : TerminalProgress.Run(Spectre.Console.AnsiConsole.Console, sgd, lines, () => sgd.Train(data, completed));
-        var model = new Model(mlp, sgd.Data!.Preprocessing);
-        if (s.SaveWeights is not null) WeightsFile.Save(mlp, s.SaveWeights);
-        if (s.SaveModel is not null) model.Save(s.SaveModel);
-        if (s.Predict is not null) WritePredictions(model, sgd.Data!, s.Predict);
-        if (s.ExportOnnx is not null) model.ExportOnnx(s.ExportOnnx);
+        double accuracy;
+        try
+        {
+            (accuracy, _) = lines is null ? sgd.Train(data, completed, cancellation) : TerminalProgress.Run(Spectre.Console.AnsiConsole.Console, sgd, lines, () => sgd.Train(data, completed, cancellation));
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            string saved = checkpoint is not null && File.Exists(checkpoint)
+                ? $"the last checkpoint is {checkpoint}: the same command with --resume {s.CheckpointDirectory} goes on from it"
+                : "no checkpoint was written (--checkpoint DIR keeps one to resume from)";
+            throw new InterruptedException($"training stopped after {sgd.BatchesDone} batches; nothing else was saved; {saved}");
+        }
+        var model = new Model(mlp, sgd.Data!.Preprocessing, s.Loss ?? loaded?.Loss ?? "SquaredError");
+        void Written(string? path, string what, Action write)
+        {
+            if (path is null) return;
+            write();
+            output.WriteLine($"wrote {what} to {path}");
+        }
+        Written(s.SaveWeights, "the trained weights", () => WeightsFile.Save(mlp, s.SaveWeights!));
+        Written(s.SaveModel, "the model", () => model.Save(s.SaveModel!));
+        Written(s.Predict, "the test set's predictions", () => WritePredictions(model, sgd.Data!, s.Predict!));
+        Written(s.ExportOnnx, "the ONNX model", () => model.ExportOnnx(s.ExportOnnx!));
+        if (s.Log is not null) output.WriteLine($"wrote the metrics of every epoch to {s.Log}");
+        if (s.Plot is not null) output.WriteLine($"wrote the training curves to {s.Plot}");
+        if (checkpoint is not null && File.Exists(checkpoint)) output.WriteLine($"wrote the last checkpoint to {checkpoint} (--resume {s.CheckpointDirectory} goes on from it)");
         if (s.Info) PrintInfo(data, mlp, "after training", s.Precision, output);
         return accuracy;
+    }
+
+    /// <summary>--checkpoint DIR, created when it does not exist (as Keras' and Lightning's checkpoint callbacks do).</summary>
+    private static string CheckpointDirectory(string directory)
+    {
+        if (File.Exists(directory)) throw new InvalidSpecException($"--checkpoint '{directory}' is a file: give a directory (it is created when missing)");
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--checkpoint: cannot create the directory '{directory}': {e.Message}", e);
+        }
+        return directory;
     }
 
     /// <summary>What <paramref name="load"/> returns; a file's problem is named with the option that brought the file.</summary>
@@ -141,6 +180,11 @@ internal static class MlpTool
         }
         catch (DataFormatException e)
         {
+            throw new DataFormatException($"{option}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a link loop, a dangling link, a permission: still named with the option
             throw new DataFormatException($"{option}: {e.Message}", e);
         }
     }

@@ -4,14 +4,19 @@ using Nerva.Data;
 using Nerva.Specs;
 using Nerva.Training;
 
-return Mlp.Run(args, Console.Out, Console.Error);
+using (var interruption = new Interruption())
+    return Mlp.Run(args, Console.Out, Console.Error, interruption.Token);
 
 namespace Nerva.Cli
 {
     /// <summary>The command line: options with the original's names, defaults and grammar.</summary>
     public static class Mlp
     {
-        public static int Run(string[] args, TextWriter output, TextWriter error)
+        /// <summary>
+        /// Runs the tool on <paramref name="args"/>; returns the exit code (0, 1 for bad input, 2 for a defect, 130 when
+        /// <paramref name="cancellation"/> stopped training).
+        /// </summary>
+        public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
         {
             var o = new
             {
@@ -26,7 +31,7 @@ namespace Nerva.Cli
                 Optimizers = new Option<string>("--optimizers") { DefaultValueFactory = _ => "GradientDescent", Description = "optimizer per layer: " + string.Join(", ", SpecParser.OptimizerNames) },
                 LearningRate = new Option<double>("--learning-rate") { DefaultValueFactory = _ => 0.01, Description = "constant learning rate (the default lr of a scheduler)" },
                 Scheduler = new Option<string?>("--learning-rate-scheduler") { Description = string.Join(", ", SpecParser.SchedulerNames) },
-                Loss = new Option<string>("--loss") { DefaultValueFactory = _ => "SquaredError", Description = string.Join(", ", SpecParser.LossNames) },
+                Loss = new Option<string?>("--loss") { Description = string.Join(", ", SpecParser.LossNames) + " (default SquaredError; with --load-model, the model's)" },
                 Epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 100, Description = "training epochs (0: only evaluate)" },
                 BatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 1, Description = "samples per batch (the last batch of an epoch may be smaller)" },
                 NoShuffle = new Option<bool>("--no-shuffle") { Description = "train on the samples in their order instead of a new random order every epoch" },
@@ -92,7 +97,7 @@ namespace Nerva.Cli
                     Optimizers = parse.GetValue(o.Optimizers)!,
                     LearningRate = parse.GetValue(o.LearningRate),
                     LearningRateScheduler = parse.GetValue(o.Scheduler),
-                    Loss = parse.GetValue(o.Loss)!,
+                    Loss = parse.GetValue(o.Loss),
                     Epochs = parse.GetValue(o.Epochs),
                     BatchSize = parse.GetValue(o.BatchSize),
                     NoShuffle = parse.GetValue(o.NoShuffle),
@@ -138,12 +143,18 @@ namespace Nerva.Cli
                 if (settings.Verbose || settings.Debug) output.WriteLine("mlp " + string.Join(' ', args.Select(Quote)));
                 try
                 {
-                    MlpTool.Run(settings, output);
+                    MlpTool.Run(settings, output, cancellation);
                     return 0;
+                }
+                catch (InterruptedException e)
+                {
+                    if (ReferenceEquals(output, Console.Out)) Interruption.RestoreCursor();
+                    error.WriteLine($"interrupted: {e.Message}");
+                    return Interruption.ExitCode;
                 }
                 catch (Exception e) when (e is InvalidSpecException or DataFormatException or IOException or TrainingDivergedException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
                 {
-                    error.WriteLine($"error: {e.Message}");
+                    error.WriteLine($"error: {OneLine(e.Message)}");
                     if (settings.Debug) error.WriteLine(e);
                     return 1;
                 }
@@ -175,11 +186,51 @@ namespace Nerva.Cli
             if (parsed.Errors.Count > 0)
             {
                 // One line, like every other failure, instead of System.CommandLine's errors and help text.
-                error.WriteLine($"error: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see 'mlp --help')");
+                error.WriteLine($"error: {OneLine(Suggest(args, names) ?? string.Join("; ", parsed.Errors.Select(e => e.Message)))} (see 'mlp --help')");
                 return 1;
             }
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
         }
+
+        /// <summary>"unknown option '--epoch': did you mean --epochs?" for the first argument that looks like an option and is none, or null.</summary>
+        internal static string? Suggest(string[] args, IReadOnlySet<string> names)
+        {
+            foreach (string arg in args.TakeWhile(arg => arg != "--"))
+            {
+                string name = arg.Split('=', 2)[0];
+                if (!name.StartsWith("--", StringComparison.Ordinal) || names.Contains(name)) continue;
+                var nearest = names.Where(n => n.StartsWith("--", StringComparison.Ordinal)).MinBy(n => Distance(n, name))!;
+                return Distance(nearest, name) <= Math.Max(2, name.Length / 3) || nearest.StartsWith(name, StringComparison.Ordinal)
+                    ? $"unknown option '{name}': did you mean {nearest}?"
+                    : $"unknown option '{name}'";
+            }
+            return null;
+        }
+
+        /// <summary>The Levenshtein distance: the fewest insertions, deletions and substitutions that turn a into b.</summary>
+        private static int Distance(string a, string b)
+        {
+            var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+            for (int i = 1; i <= a.Length; i++)
+            {
+                var current = new int[b.Length + 1];
+                current[0] = i;
+                for (int j = 1; j <= b.Length; j++)
+                    current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+            return previous[b.Length];
+        }
+
+        /// <summary>A message on one line: line breaks and other control characters as escapes (a value may hold them).</summary>
+        internal static string OneLine(string message) => string.Concat(message.Select(c => c switch
+        {
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            _ when char.IsControl(c) => "?",
+            _ => c.ToString(),
+        }));
 
         private static string Quote(string arg) => arg.Any(c => char.IsWhiteSpace(c) || c is ';' or '(' or ')' or '|') ? $"\"{arg}\"" : arg;
     }

@@ -36,11 +36,16 @@ public sealed class Model
     private readonly object _gate = new();
     private readonly Matrix<float> _X = new(0, 0), _Y = new(0, 0);
 
-    /// <summary>A model of <paramref name="network"/> whose raw inputs are prepared by <paramref name="preprocessing"/> (default: none).</summary>
-    public Model(MultilayerPerceptron<float> network, InputPreprocessing? preprocessing = null)
+    /// <summary>
+    /// A model of <paramref name="network"/> whose raw inputs are prepared by <paramref name="preprocessing"/> (default:
+    /// none), trained with the loss named <paramref name="loss"/> (one of <see cref="SpecParser.LossNames"/>; null: not known).
+    /// </summary>
+    public Model(MultilayerPerceptron<float> network, InputPreprocessing? preprocessing = null, string? loss = null)
     {
         Network = network ?? throw new ArgumentNullException(nameof(network));
         Preprocessing = preprocessing ?? InputPreprocessing.None;
+        if (loss is not null) SpecParser.Loss(loss);
+        Loss = loss;
         if (Preprocessing.Mean is { } mean && mean.Length != network.InputSize)
             throw new ArgumentException($"the preprocessing has statistics for {mean.Length} features, the network takes {network.InputSize}", nameof(preprocessing));
     }
@@ -50,6 +55,9 @@ public sealed class Model
 
     /// <summary>What is done to a raw input row before the network sees it; <see cref="Train"/> takes it from the dataset.</summary>
     public InputPreprocessing Preprocessing { get; private set; }
+
+    /// <summary>The loss the network was trained with (saved in the model file, so that evaluating it reports that loss); null when not known.</summary>
+    public string? Loss { get; private set; }
 
     /// <summary>The number of input features.</summary>
     public int InputSize => Network.InputSize;
@@ -101,6 +109,7 @@ public sealed class Model
         lock (_gate)
         {
             Preprocessing = data.Preprocessing;
+            Loss = loss.Trim();
             try
             {
                 return sgd.Train(data).TestAccuracy;

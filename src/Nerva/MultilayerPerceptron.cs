@@ -81,6 +81,30 @@ public sealed class MultilayerPerceptron<T> where T : unmanaged, IFloatingPointI
             if (layer is LinearLayer<T> linear) linear.RenewDropoutMask(rng);
     }
 
+    /// <summary>
+    /// The first parameter holding a value that is not finite (NaN or ±∞), as "W of layer 2", or
+    /// null when every parameter and batch-normalization statistic is finite. A diverged network gives one; the trainer
+    /// stops with it, and the writers refuse to save such a network.
+    /// </summary>
+    public string? FirstNonFinite()
+    {
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            foreach (var p in _layers[l].Parameters)
+                if (!AllFinite(p.Value.AsSpan())) return $"{p.Name} of layer {l + 1}";
+            if (_layers[l] is BatchNormalizationLayer<T> bn && !(AllFinite(bn.RunningMean.AsSpan()) && AllFinite(bn.RunningVariance.AsSpan())))
+                return $"the running statistics of layer {l + 1}";
+        }
+        return null;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<T> values)
+    {
+        foreach (var x in values)
+            if (!T.IsFinite(x)) return false;
+        return true;
+    }
+
     /// <inheritdoc/>
     public override string ToString() => string.Join(Environment.NewLine, _layers.Select(layer => layer.ToString()));
 }

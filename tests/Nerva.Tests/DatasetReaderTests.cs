@@ -93,6 +93,7 @@ public sealed class DatasetReaderTests : IDisposable
             WriteIdxSet(gzip);
             var bytes = Convert.FromHexString(header.Replace(" ", "", StringComparison.Ordinal));
             Write("train-images-idx3-ubyte", bytes, gzip);
+            Write("t10k-images-idx3-ubyte", bytes, gzip);   // the same image size, so that the sizes' comparison passes
             int count = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
             Write("train-labels-idx1-ubyte", Idx(0x801, [count], new byte[count]), gzip);   // as many labels, so that the images' own header is what fails
             long before = GC.GetAllocatedBytesForCurrentThread();

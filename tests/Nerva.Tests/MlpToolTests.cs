@@ -210,7 +210,7 @@ public sealed partial class MlpToolTests : IDisposable
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--validation-split", "1"], "--validation-split must be in [0, 1), got 1" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--checkpoint-every", "0"], "--checkpoint-every must be at least 1 epoch" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--resume", "/nonexistent"], "--resume: /nonexistent/checkpoint.npz: file not found" },
-        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--bogus"], "Unrecognized command or argument '--bogus'" },
+        { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--bogus"], "unknown option '--bogus' (see 'mlp --help')" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--layer-weights", "None"], "NaN" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--prune", "Magnitude(0.2)"], "--prune needs sparse layers" },
         { ["--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--densities", "0.5", "--grow", "Random"], "--grow needs --prune" },
@@ -282,7 +282,8 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Single(error.Trim().Split('\n'));
         Assert.Equal(0, Run([.. Checkerboard, "--epochs", "0", "--save-weights", weights]).Code);
         (code, _, error) = Run([.. With("--layer-sizes", "2;32;64;2"), "--epochs", "0", "--load-weights", weights]);
-        Assert.Contains("'W1' has shape (64, 2), the network needs (32, 2)", error);
+        // W1 of 64×2 for a layer of 32×2: refused from its header, before its data is decompressed
+        Assert.Contains("W1: shape (64, 2) holds 128 elements; at most 64 are expected here", error);
     }
 
     [Fact]
@@ -496,7 +497,7 @@ public sealed partial class MlpToolTests : IDisposable
         var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--densities", "0.5;1;1", "--log", csv]);
         Assert.True(code == 0, error);
         var lines = File.ReadAllLines(csv);
-        Assert.Equal("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss", lines[0]);
+        Assert.Equal("epoch,lr,loss,train_accuracy,test_accuracy,seconds,densities,validation_loss,validation_accuracy", lines[0]);
         var epochLines = EpochLineFull().Matches(output).ToArray();
         Assert.Equal(4, epochLines.Length);
         Assert.Equal(epochLines.Length + 1, lines.Length);

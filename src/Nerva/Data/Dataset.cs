@@ -26,6 +26,12 @@ public sealed class Dataset
         this.Ttest = Ttest;
     }
 
+    /// <summary>A dataset without a test set (its test matrices have no rows; the test accuracy is then NaN).</summary>
+    public Dataset(Matrix<float> Xtrain, Matrix<float> Ttrain)
+        : this(Xtrain, Ttrain, new Matrix<float>(0, Xtrain?.Cols ?? 0), new Matrix<float>(0, Ttrain?.Cols ?? 0))
+    {
+    }
+
     /// <summary>The training inputs, one example per row.</summary>
     public Matrix<float> Xtrain { get; }
     /// <summary>The training targets, one row per example.</summary>
@@ -63,6 +69,19 @@ public sealed class Dataset
                         throw new DataFormatException($"{what} label {labels[i]} at index {i} is out of range: labels name at most {MaxClasses} classes (0..{MaxClasses - 1})");
         int k = classes ?? (int)Math.Max(train.DefaultIfEmpty(0).Max(), test.DefaultIfEmpty(0).Max()) + 1;
         return new Dataset(Xtrain, OneHot(train, k, "training"), Xtest, OneHot(test, k, "test"));
+    }
+
+    /// <summary>
+    /// A dataset from integer class labels (<see cref="Model.Evaluate(Matrix{float}, IReadOnlyList{int})"/> takes them so too);
+    /// the test set may be left out. <paramref name="classes"/> defaults to max(label) + 1 over both sets.
+    /// </summary>
+    public static Dataset FromLabels(Matrix<float> Xtrain, IReadOnlyList<int> train, Matrix<float>? Xtest = null, IReadOnlyList<int>? test = null, int? classes = null)
+    {
+        ArgumentNullException.ThrowIfNull(Xtrain);
+        ArgumentNullException.ThrowIfNull(train);
+        if ((Xtest is null) != (test is null)) throw new ArgumentException("give the test inputs and their labels, or neither");
+        if (train.Concat(test ?? []).Any(label => label < 0)) throw new DataFormatException($"a label is negative ({train.Concat(test ?? []).First(label => label < 0)}); labels are 0, 1, 2, …");
+        return FromLabels(Xtrain, [.. train.Select(label => (long)label)], Xtest ?? new Matrix<float>(0, Xtrain.Cols), [.. (test ?? []).Select(label => (long)label)], classes);
     }
 
     /// <summary>Row i has a 1 in column labels[i].</summary>

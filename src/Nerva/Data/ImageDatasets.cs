@@ -20,6 +20,9 @@ public static class ImageDatasets
         var trainLabels = ReadIdx(Find(directory, "train-labels-idx1-ubyte"), 1);
         var testLabels = ReadIdx(Find(directory, "t10k-labels-idx1-ubyte"), 1);
         string trainPath = Find(directory, "train-images-idx3-ubyte"), testPath = Find(directory, "t10k-images-idx3-ubyte");
+        // the two image sizes from the headers, before a pixel is decompressed: test images of another size are refused now
+        long trainSize = IdxImageSize(trainPath), testSize = IdxImageSize(testPath);
+        if (trainSize != testSize) throw new DataFormatException($"{directory}: the training images have {trainSize} pixels, the test images {testSize}");
         // Both image files at once; WhenAll waits for both before reporting a failure, so no read outlives the call. The
         // image counts are checked against the label counts from the headers, before any pixel is read.
         var images = Task.WhenAll(
@@ -119,6 +122,24 @@ public static class ImageDatasets
 
     private sealed record Idx(int Count, int Size, byte[] Data);
 
+    /// <summary>The pixels per image that the training images of an idx <paramref name="directory"/> announce, from their header alone (nothing else is read).</summary>
+    internal static long IdxFeatures(string directory) => IdxImageSize(Find(directory, "train-images-idx3-ubyte"));
+
+    /// <summary>Rows × columns from an idx3 header (raw or .gz); the header is checked as <see cref="ReadIdx"/> checks it when the file is read.</summary>
+    private static long IdxImageSize(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            return ReadIdxHeader(stream, path, 3).Size;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException($"{path}: corrupt gzip data (a damaged stream or a wrong CRC-32; 'gzip -t' tells more)", e);
+        }
+    }
+
     /// <summary>
     /// Reads an idx file of unsigned bytes with the given number of dimensions, decompressing straight into
     /// an array of the size the header announces (no intermediate buffers to grow and copy). With
@@ -130,38 +151,20 @@ public static class ImageDatasets
         {
             using var file = File.OpenRead(path);
             using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            var header = new byte[4 + 4 * dimensions];
-            int got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-            if (got < header.Length) throw new DataFormatException($"{path}: truncated idx header ({got} bytes)");
-            int magic = BinaryPrimitives.ReadInt32BigEndian(header);
-            int expected = 0x0800 | dimensions;
-            if (magic != expected) throw new DataFormatException($"{path}: wrong magic number 0x{magic:X8}, expected 0x{expected:X8} (unsigned bytes, {dimensions} dimensions)");
-            var sizes = Enumerable.Range(0, dimensions).Select(d => BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * d))).ToArray();
-            if (sizes.Any(x => x < 0)) throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)}");
-            // sizes in checked 64-bit arithmetic (three dimensions of up to 2³¹ overflow it), then bounded by one array
-            long size, needed;
-            try
-            {
-                size = sizes.Skip(1).Aggregate(1L, (a, b) => checked(a * b));
-                needed = checked(sizes[0] * size);
-            }
-            catch (OverflowException)
-            {
-                throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)} (their product overflows)");
-            }
-            if (needed > Array.MaxLength || size > Array.MaxLength)
-                throw new DataFormatException($"{path}: {sizes[0]} items of {size} bytes are too many for one array");
+            var (sizes, size, needed) = ReadIdxHeader(stream, path, dimensions);
+            int headerLength = 4 + 4 * dimensions;
             // a raw file must hold them; a .gz is read only as far as it really decompresses
-            if (stream == file && needed > file.Length - header.Length)
-                throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {file.Length}");
+            if (stream == file && needed > file.Length - headerLength)
+                throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + headerLength} bytes, the file has {file.Length}");
             // the count against the labels' before a byte of data is read (or decompressed)
             if (counted is { } labels && sizes[0] != labels.Count) throw new DataFormatException(string.Format(CultureInfo.InvariantCulture, labels.Message, sizes[0]));
-            var data = StreamReading.ReadUpTo(stream, (int)needed, out got);
+            var data = StreamReading.ReadUpTo(stream, (int)needed, out int got);
             if (got < needed)
-                throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + header.Length} bytes, the file has {got + header.Length}");
+                throw new DataFormatException($"{path}: truncated: {sizes[0]} items of {size} bytes need {needed + headerLength} bytes, the file has {got + headerLength}");
             // a .gz to its end, so that its CRC-32 is checked, but no further than 64 KB past what the header declared
+            var rest = new byte[4096];
             if (stream != file)
-                for (int n, trailing = 0; (n = stream.Read(header)) > 0;)
+                for (int n, trailing = 0; (n = stream.Read(rest)) > 0;)
                     if ((trailing += n) > 1 << 16) throw new DataFormatException($"{path}: more data than its header declares ({sizes[0]} items of {size} bytes)");
             return new Idx(sizes[0], (int)size, data);
         }
@@ -174,6 +177,33 @@ public static class ImageDatasets
         {
             throw new DataFormatException($"{path}: truncated gzip data", e);
         }
+    }
+
+    /// <summary>An idx header of unsigned bytes with <paramref name="dimensions"/> dimensions: the sizes, the bytes per item and in all, every one checked.</summary>
+    private static (int[] Sizes, long Size, long Needed) ReadIdxHeader(Stream stream, string path, int dimensions)
+    {
+        var header = new byte[4 + 4 * dimensions];
+        int got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (got < header.Length) throw new DataFormatException($"{path}: truncated idx header ({got} bytes)");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        int expected = 0x0800 | dimensions;
+        if (magic != expected) throw new DataFormatException($"{path}: wrong magic number 0x{magic:X8}, expected 0x{expected:X8} (unsigned bytes, {dimensions} dimensions)");
+        var sizes = Enumerable.Range(0, dimensions).Select(d => BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * d))).ToArray();
+        if (sizes.Any(x => x < 0)) throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)}");
+        // sizes in checked 64-bit arithmetic (three dimensions of up to 2³¹ overflow it), then bounded by one array
+        long size, needed;
+        try
+        {
+            size = sizes.Skip(1).Aggregate(1L, (a, b) => checked(a * b));
+            needed = checked(sizes[0] * size);
+        }
+        catch (OverflowException)
+        {
+            throw new DataFormatException($"{path}: corrupt dimensions {string.Join('×', sizes)} (their product overflows)");
+        }
+        if (needed > Array.MaxLength || size > Array.MaxLength)
+            throw new DataFormatException($"{path}: {sizes[0]} items of {size} bytes are too many for one array");
+        return (sizes, size, needed);
     }
 
     private static Matrix<float> Pixels(Idx images)

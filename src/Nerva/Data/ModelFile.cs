@@ -26,11 +26,12 @@ internal static class ModelFile
     public const string DescriptionKey = "model";
 
     private const string FormatName = "Nerva.NET model";
-    private const int FormatVersion = 1;
-    private const int MaxDescriptionBytes = 1 << 20;
+    /// <summary>Version 2 adds the loss and writes All-ReLU layers with the α they have (seed 000 §5's alternation done); version 1 files still load.</summary>
+    private const int FormatVersion = 2;
+    internal const int MaxDescriptionBytes = 1 << 20;
 
     /// <summary>The architecture as the file's JSON holds it.</summary>
-    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels, int[]? InputShape = null);
+    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels, int[]? InputShape = null, string? Loss = null);
 
     public static void Save(Model model, string path)
     {
@@ -45,7 +46,7 @@ internal static class ModelFile
         }).FirstOrDefault(shape => shape is not null);
         var description = new Description(FormatName, FormatVersion, LayerSpecs(mlp), [mlp.InputSize, .. linear.Select(l => l.OutputSize)],
             [.. linear.Select(l => l.DropoutRate)], [.. linear.Select(l => l.Density)], [.. mlp.Layers.Where(HasParameters).Select(l => OptimizerText(l.Optimizer))],
-            model.Preprocessing.ScalePixels, image is { } shape ? [shape.Channels, shape.Height, shape.Width] : null);
+            model.Preprocessing.ScalePixels, image is { } shape ? [shape.Channels, shape.Height, shape.Width] : null, model.Loss);
         var json = JsonSerializer.SerializeToUtf8Bytes(description, ModelJsonContext.Default.Description);
         var arrays = WeightsFile.ToArrays(mlp);
         arrays.Add(new(DescriptionKey, NpyArray.FromBytes(json, json.Length)));
@@ -59,11 +60,11 @@ internal static class ModelFile
 
     public static Model Load(string path)
     {
-        var arrays = Npz.Read(path);
-        if (!arrays.TryGetValue(DescriptionKey, out var json))
+        // the description first: the arrays are then read only as large as the network it describes can use
+        if (!Npz.Read(path, new Dictionary<string, long> { [DescriptionKey] = MaxDescriptionBytes }).TryGetValue(DescriptionKey, out var json))
             throw new DataFormatException($"{path}: not a model file (no '{DescriptionKey}' member): for a weights file, build the network and load it with --load-weights (WeightsFile.Load)");
         var d = Parse(json, path);
-        string[] layers = d.Layers!, optimizers = d.Optimizers!;
+        string[] layers = d.Version == 1 ? [.. d.Layers!.Select(FixedAllReLU)] : d.Layers!, optimizers = d.Optimizers!;
         int[] sizes = d.Sizes!;
         double[] dropouts = d.Dropouts!, described = d.Densities!;
         int linearCount = NetworkBuilder.LinearLayerCount(layers);
@@ -80,6 +81,7 @@ internal static class ModelFile
         {
             throw Invalid(path, e.Message);
         }
+        var arrays = Npz.Read(path, key => key == DescriptionKey ? null : LargestArray(plan, sizes));
         int withParameters = plan.Count(p => p.Kind is "Conv" or "Dense" or "BatchNormalization");
         if (dropouts.Length != linearCount || described.Length != linearCount || optimizers.Length != withParameters)
             throw Invalid(path, $"{linearCount} linear layers need {linearCount} dropout rates and densities, and {withParameters} layers with parameters as many optimizers; it has {dropouts.Length}, {described.Length}, {optimizers.Length}");
@@ -104,8 +106,49 @@ internal static class ModelFile
         {
             throw Invalid(path, e.Message);
         }
-        WeightsFile.Load(mlp, arrays, path);
-        return new Model(mlp, Preprocessing(arrays, d, path));
+        WeightsFile.Load(mlp, arrays, path, complete: true);
+        if (d.Loss is not null)
+        {
+            try
+            {
+                SpecParser.Loss(d.Loss);
+            }
+            catch (InvalidSpecException e)
+            {
+                throw Invalid(path, e.Message);
+            }
+        }
+        return new Model(mlp, Preprocessing(arrays, d, path), d.Loss);
+    }
+
+    /// <summary>A version-1 file's All-ReLU layer as it was built then: with its α as written, never alternated.</summary>
+    private static string FixedAllReLU(string spec)
+    {
+        if (spec is null || !spec.TrimStart().StartsWith("AllReLU(", StringComparison.Ordinal)) return spec!;
+        try
+        {
+            return FunctionCall.Parse(spec).Value("alpha") is { } alpha ? $"AllReLU(alpha={alpha}, alternate=false)" : spec;
+        }
+        catch (InvalidSpecException)
+        {
+            return spec;   // the plan names the problem with the layer's number
+        }
+    }
+
+    /// <summary>The most elements one array of the planned network can hold: a dense W (K·D), a CSR indptr (K + 1), a convolution's kernels, a vector of inputs.</summary>
+    private static long LargestArray(IReadOnlyList<NetworkBuilder.Planned> plan, int[] sizes)
+    {
+        long most = sizes.Max() + 1L;
+        foreach (var p in plan)
+        {
+            if (p.Kind == "Dense") most = Math.Max(most, (long)p.Input * p.Output);
+            if (p.Kind == "Conv" && p.Image is { } image)
+            {
+                var (channels, kh, kw, _, _) = NetworkBuilder.ConvolutionArguments(FunctionCall.Parse(p.Spec));
+                most = Math.Max(most, (long)channels * image.Channels * kh * kw);
+            }
+        }
+        return most;
     }
 
     /// <summary>Refuses weights of another architecture than <paramref name="mlp"/>'s: other layer kinds or activation parameters, other sizes.</summary>
@@ -176,6 +219,7 @@ internal static class ModelFile
         foreach (var (array, key) in new[] { (mean!, "input_mean"), (scale!, "input_scale") })
             if (array.Shape.Length != 1 || array.Shape[0] != d.Sizes![0])
                 throw Invalid(path, $"'{key}' has shape ({string.Join(", ", array.Shape)}), the network has {d.Sizes![0]} inputs");
+            else if (!array.ToDoubles().All(double.IsFinite)) throw Invalid(path, $"'{key}' holds values that are not finite");
         try
         {
             return new InputPreprocessing(d.ScalePixels, mean!.ToDoubles(), scale!.ToDoubles());
@@ -200,7 +244,7 @@ internal static class ModelFile
             throw Invalid(path, $"not valid JSON ({e.Message.Split('\n', 2)[0].Trim()})");
         }
         if (d is null || d.Format != FormatName) throw Invalid(path, $"'format' must be \"{FormatName}\"");
-        if (d.Version != FormatVersion) throw Invalid(path, $"version {d.Version} is not supported (this library reads version {FormatVersion})");
+        if (d.Version is < 1 or > FormatVersion) throw Invalid(path, $"version {d.Version} is not supported (this library reads versions 1 to {FormatVersion})");
         if (d.Layers is not { Length: > 0 } || d.Sizes is null || d.Dropouts is null || d.Densities is null || d.Optimizers is null)
             throw Invalid(path, "it needs 'layers', 'sizes', 'dropouts', 'densities' and 'optimizers'");
         if (d.Layers.Any(l => l is null) || d.Optimizers.Any(o => o is null)) throw Invalid(path, "a layer or optimizer is null");

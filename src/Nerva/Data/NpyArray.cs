@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
 namespace Nerva.Data;
@@ -15,14 +16,15 @@ public sealed partial class NpyArray
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private const string Supported = "f4, f8, u1, i1, i4, i8";
 
-    private NpyArray(char kind, int size, bool bigEndian, bool fortranOrder, int[] shape, byte[] data)
+    private NpyArray(char kind, int size, bool bigEndian, bool fortranOrder, int[] shape, byte[]? data, Action<Stream>? writeData = null)
     {
         Kind = kind;
         ItemSize = size;
         BigEndian = bigEndian;
         FortranOrder = fortranOrder;
         Shape = shape;
-        Data = data;
+        _data = data;
+        _writeData = writeData;
         Count = shape.Aggregate(1L, (a, b) => a * b);
         // Fortran order: element (c_0, …, c_{d−1}) sits at Σ c_axis·Π_{a<axis} Shape[a].
         _fortranStrides = new long[shape.Length];
@@ -51,8 +53,40 @@ public sealed partial class NpyArray
     /// <summary>The shape, one size per dimension (empty for a scalar).</summary>
     public int[] Shape { get; }
 
-    /// <summary>The elements as stored.</summary>
-    public byte[] Data { get; }
+    /// <summary>The elements as stored (a view made by <see cref="View(Matrix{float}, int[])"/> copies them here when asked).</summary>
+    public byte[] Data => _data ??= Materialize();
+
+    private byte[]? _data;
+
+    /// <summary>A view's writer: the elements straight from the memory that holds them.</summary>
+    private readonly Action<Stream>? _writeData;
+
+    private byte[] Materialize()
+    {
+        var stream = new MemoryStream();
+        _writeData!(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// A float32 array of the given shape over the elements of <paramref name="M"/>, written from the matrix's own memory
+    /// when the array is written (no copy: saving a network needs no memory beyond the network's); it shows the matrix as
+    /// it is then, so it is for writing at once. <see cref="Snapshot"/> keeps the values of now.
+    /// </summary>
+    internal static NpyArray View(Matrix<float> M, params int[] shape) => View('f', 4, M.Length, shape, stream => stream.Write(MemoryMarshal.AsBytes(M.AsSpan())));
+
+    /// <summary>An int32 array over <paramref name="values"/>, written from their memory (see <see cref="View(Matrix{float}, int[])"/>).</summary>
+    internal static NpyArray View(int[] values, params int[] shape) => View('i', 4, values.Length, shape, stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan())));
+
+    private static NpyArray View(char kind, int size, long count, int[] shape, Action<Stream> write)
+    {
+        if (shape.Aggregate(1L, (a, b) => a * b) != count) throw new ArgumentException($"shape ({string.Join(", ", shape)}) holds {shape.Aggregate(1L, (a, b) => a * b)} elements, got {count}");
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("writing .npy views needs a little-endian machine");
+        return new NpyArray(kind, size, false, false, [.. shape], null, write);
+    }
+
+    /// <summary>The array with its own copy of the elements: a view's values as they are now.</summary>
+    internal NpyArray Snapshot() => new(Kind, ItemSize, BigEndian, FortranOrder, Shape, (byte[])Data.Clone());
 
     /// <summary>The number of elements.</summary>
     public long Count { get; }
@@ -137,7 +171,10 @@ public sealed partial class NpyArray
     /// <paramref name="available"/> bytes (what the file or archive member can hold; by default the rest of a seekable
     /// stream) allow.
     /// </summary>
-    public static NpyArray Read(Stream stream, string name = "array", long? available = null)
+    public static NpyArray Read(Stream stream, string name = "array", long? available = null) => Read(stream, name, available, long.MaxValue);
+
+    /// <summary>Reads one array as <see cref="Read(Stream, string, long?)"/> does, refusing a shape of more than <paramref name="maxCount"/> elements before reading its data.</summary>
+    internal static NpyArray Read(Stream stream, string name, long? available, long maxCount)
     {
         ArgumentNullException.ThrowIfNull(stream);
         available ??= stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
@@ -176,6 +213,7 @@ public sealed partial class NpyArray
             throw new DataFormatException($"{name}: corrupt .npy header: shape ({string.Join(", ", shape)}) of {DescrText(kind, size)} overflows a 64-bit size");
         }
         if (bytes > Array.MaxLength) throw new DataFormatException($"{name}: array of shape ({string.Join(", ", shape)}) is too large");
+        if (bytes / size > maxCount) throw new DataFormatException($"{name}: shape ({string.Join(", ", shape)}) holds {bytes / size} elements; at most {maxCount} are expected here");
         long left = available.Value - (major == 1 ? 10 : 12) - headerLength;
         if (bytes > left)
             throw new DataFormatException($"{name}: truncated data: expected {bytes} bytes for shape ({string.Join(", ", shape)}) of {DescrText(kind, size)}, the file holds {Math.Max(0, left)}");
@@ -208,7 +246,8 @@ public sealed partial class NpyArray
             stream.Write(length);
         }
         stream.Write(Encoding.Latin1.GetBytes(header));
-        stream.Write(array.Data);
+        if (array._data is null) array._writeData!(stream);
+        else stream.Write(array._data);
     }
 
     private NpyArray Normalized()

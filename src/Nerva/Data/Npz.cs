@@ -12,6 +12,17 @@ public static class Npz
     /// Every member read is checked against its CRC-32; duplicated names are refused.
     /// </summary>
     public static Dictionary<string, NpyArray> Read(string path, IReadOnlySet<string>? wanted = null)
+        => Read(path, key => wanted is null || wanted.Contains(key) ? long.MaxValue : null);
+
+    /// <summary>
+    /// Reads the members named in <paramref name="limits"/>, each refused (with its name, before its data is decompressed)
+    /// when its header claims more elements than its limit: a reader that knows the shapes it can use allocates no more.
+    /// </summary>
+    internal static Dictionary<string, NpyArray> Read(string path, IReadOnlyDictionary<string, long> limits)
+        => Read(path, key => limits.TryGetValue(key, out long limit) ? limit : null);
+
+    /// <summary>The archive's members for which <paramref name="limit"/> gives a count (the most elements each may hold); null: not read.</summary>
+    internal static Dictionary<string, NpyArray> Read(string path, Func<string, long?> limit)
     {
         FileKind.CheckInput(path, " (an .npz archive)");
         try
@@ -24,10 +35,10 @@ public static class Npz
             {
                 string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
                 if (!names.Add(key)) throw new DataFormatException($"{path}: the archive holds '{Printable(key)}' twice");
-                if (wanted is not null && !wanted.Contains(key)) continue;
+                if (limit(key) is not long most) continue;
                 if (entry.IsEncrypted) throw new DataFormatException($"{path}: '{Printable(key)}' is encrypted (NumPy archives are not)");
                 using var stream = new Checksummed(entry.Open());
-                result[key] = NpyArray.Read(stream, $"{path}: {Printable(key)}", entry.Length);
+                result[key] = NpyArray.Read(stream, $"{path}: {Printable(key)}", entry.Length, most);
                 // the member's CRC-32 over all its bytes (a few trailing ones allowed, as NumPy ignores them)
                 for (int n = 0, trailing = 0; (n = stream.Read(rest)) > 0;)
                     if ((trailing += n) > 1 << 16) throw new DataFormatException($"{path}: '{Printable(key)}' has more data after its array than an .npy member may");

@@ -22,25 +22,30 @@ public static class WeightsFile
 {
     private static readonly string[] SparseSuffixes = ["_data", "_indices", "_indptr", "_shape"];
 
-    /// <summary>Writes the network's weights (atomically).</summary>
+    /// <summary>Writes the network's weights (atomically), each array straight from the network's memory.</summary>
+    /// <exception cref="InvalidOperationException">a weight is not finite: a diverged network is never saved</exception>
     public static void Save(MultilayerPerceptron<float> mlp, string path) => Npz.Write(path, ToArrays(mlp));
 
-    /// <summary>The network's weights as the file's arrays, by name.</summary>
+    /// <summary>
+    /// The network's weights as the file's arrays, by name: views of the network's matrices for writing at once
+    /// (<see cref="NpyArray.Snapshot"/> to keep them). A network with a value that is not finite is refused.
+    /// </summary>
     internal static List<KeyValuePair<string, NpyArray>> ToArrays(MultilayerPerceptron<float> mlp)
     {
         ArgumentNullException.ThrowIfNull(mlp);
+        if (mlp.FirstNonFinite() is { } parameter) throw new InvalidOperationException($"the network's {parameter} holds values that are not finite (NaN or ±∞): a diverged network is not saved");
         var arrays = new List<KeyValuePair<string, NpyArray>>();
         foreach (var (key, linear, vector, _, shape) in Arrays(mlp))
         {
-            if (vector is not null) arrays.Add(new(key, NpyArray.FromFloats(vector.AsSpan().ToArray(), shape)));
+            if (vector is not null) arrays.Add(new(key, NpyArray.View(vector, shape)));
             else if (linear!.SparseW is { } W)
             {
-                arrays.Add(new(key + "_data", NpyArray.FromFloats(W.Values.AsSpan().ToArray(), W.NonZeroCount)));
-                arrays.Add(new(key + "_indices", NpyArray.FromInt32(W.Columns.ToArray(), W.NonZeroCount)));
-                arrays.Add(new(key + "_indptr", NpyArray.FromInt32(W.RowStart.ToArray(), W.Rows + 1)));
+                arrays.Add(new(key + "_data", NpyArray.View(W.Values, W.NonZeroCount)));
+                arrays.Add(new(key + "_indices", NpyArray.View(W.Columns, W.NonZeroCount)));
+                arrays.Add(new(key + "_indptr", NpyArray.View(W.RowStart, W.Rows + 1)));
                 arrays.Add(new(key + "_shape", NpyArray.FromInt64([W.Rows, W.Cols], 2)));
             }
-            else arrays.Add(new(key, NpyArray.FromFloats(linear.W.AsSpan().ToArray(), linear.OutputSize, linear.InputSize)));
+            else arrays.Add(new(key, NpyArray.View(linear.W, linear.OutputSize, linear.InputSize)));
         }
         return arrays;
     }
@@ -53,20 +58,27 @@ public static class WeightsFile
     public static void Load(MultilayerPerceptron<float> mlp, string path)
     {
         ArgumentNullException.ThrowIfNull(mlp);
-        // only the arrays this network can take: a W as dense or CSR arrays, every vector; and a model's description
-        var wanted = new HashSet<string>(StringComparer.Ordinal) { ModelFile.DescriptionKey };
-        foreach (var (key, linear, _, _, _) in Arrays(mlp))
+        // only the arrays this network can take, none larger than it can use (refused before it is decompressed): a W as
+        // dense or CSR arrays, every vector; and a model's description
+        var limits = new Dictionary<string, long>(StringComparer.Ordinal) { [ModelFile.DescriptionKey] = ModelFile.MaxDescriptionBytes };
+        foreach (var (key, linear, _, _, shape) in Arrays(mlp))
         {
-            wanted.Add(key);
-            if (linear is not null) wanted.UnionWith(SparseSuffixes.Select(suffix => key + suffix));
+            long count = shape.Aggregate(1L, (a, b) => a * b);
+            limits[key] = count;
+            if (linear is null) continue;
+            (limits[key + "_data"], limits[key + "_indices"], limits[key + "_indptr"], limits[key + "_shape"]) = (count, count, linear.OutputSize + 1L, 2);
         }
-        var arrays = Npz.Read(path, wanted);
+        var arrays = Npz.Read(path, limits);
         if (arrays.TryGetValue(ModelFile.DescriptionKey, out var description)) ModelFile.CheckArchitecture(mlp, description, path);
         Load(mlp, arrays, path);
     }
 
-    /// <summary>Loads the weights from arrays already read from <paramref name="path"/>.</summary>
-    internal static void Load(MultilayerPerceptron<float> mlp, Dictionary<string, NpyArray> arrays, string path)
+    /// <summary>
+    /// Loads the weights from arrays already read from <paramref name="path"/>, then checks them: every value finite,
+    /// batch normalization's running variances at least 0. A <paramref name="complete"/> file (a model, a checkpoint) must
+    /// hold every array; a weights file may lack those the original's files lack (batch normalization's, SReLU's).
+    /// </summary>
+    internal static void Load(MultilayerPerceptron<float> mlp, Dictionary<string, NpyArray> arrays, string path, bool complete = false)
     {
         foreach (var (key, linear, vector, optional, shape) in Arrays(mlp))
         {
@@ -74,7 +86,7 @@ public static class WeightsFile
             {
                 if (!arrays.TryGetValue(key, out var array))
                 {
-                    if (optional) continue; // files of the original hold W and b only
+                    if (optional && !complete) continue; // files of the original hold W and b only
                     throw Missing(arrays, key, path);
                 }
                 CheckShape(array, key, path, shape);
@@ -90,6 +102,14 @@ public static class WeightsFile
             else throw Missing(arrays, key, path);
         }
         foreach (var parameter in mlp.Layers.SelectMany(layer => layer.Parameters)) parameter.Gradient.Fill(0);
+        if (mlp.FirstNonFinite() is { } where) throw new DataFormatException($"{path}: {where} holds values that are not finite (NaN or ±∞)");
+        int normalization = 0;
+        foreach (var bn in mlp.Layers.OfType<BatchNormalizationLayer<float>>())
+        {
+            normalization++;
+            if (bn.RunningVariance.AsSpan().IndexOfAnyInRange(float.NegativeInfinity, -float.Epsilon) is >= 0 and var at)
+                throw new DataFormatException($"{path}: 'running_var{normalization}' holds {bn.RunningVariance.AsSpan()[at]} at {at}; a variance is at least 0");
+        }
     }
 
     /// <summary>W&lt;k&gt; from its CSR arrays: checked, then the exact support into a sparse layer or the dense matrix into a dense one.</summary>

@@ -288,6 +288,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     internal override string LayerSpec => ActivationText switch
     {
         "NoActivation()" => "Linear",
+        // the α it has, alternation done (a model file rebuilds exactly this layer)
+        var text when text.StartsWith("AllReLU(", StringComparison.Ordinal) => $"AllReLU(alpha={text[8..^1]}, alternate=false)",
         var text when text.EndsWith("()", StringComparison.Ordinal) => text[..^2],
         var text => text,
     };

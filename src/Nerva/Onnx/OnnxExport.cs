@@ -70,7 +70,7 @@ internal static class OnnxExport
                     break;
                 case LinearLayer<float> l:
                     linear++;
-                    string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights()), g.Tensor($"b{linear}", l.B)], Int("transB", 1));
+                    string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights(), [l.OutputSize, l.InputSize]), g.Tensor($"b{linear}", l.B)], Int("transB", 1));
                     x = Activation(g, l, Z, linear);
                     break;
                 case var other when Boxed(other) is { } activation:
@@ -209,11 +209,11 @@ internal static class OnnxExport
             return output;
         }
 
-        /// <summary>A float initializer: a row vector as 1-D, a matrix as 2-D (W as K×D, as Gemm with transB takes it).</summary>
+        /// <summary>A float initializer of a row vector (a bias, batch normalization's vectors) as 1-D.</summary>
         public string Tensor(string name, Matrix<float> values) =>
-            Add(name, TensorProto.Types.DataType.Float, values.Rows == 1 ? [values.Cols] : [values.Rows, values.Cols], MemoryMarshal.AsBytes(values.AsSpan()));
+            values.Rows == 1 ? Add(name, TensorProto.Types.DataType.Float, [values.Cols], MemoryMarshal.AsBytes(values.AsSpan())) : throw new ArgumentException($"{name}: a vector has one row");
 
-        /// <summary>A float initializer of the given shape (a convolution's kernels as C'×C×kh×kw).</summary>
+        /// <summary>A float initializer of the given shape: W as K×D (as Gemm with transB takes it, even for K = 1), a convolution's kernels as C'×C×kh×kw.</summary>
         public string Tensor(string name, Matrix<float> values, long[] dims) => Add(name, TensorProto.Types.DataType.Float, dims, MemoryMarshal.AsBytes(values.AsSpan()));
 
         /// <summary>The int64 shape −1×C×H×W that Reshape takes rows to images with.</summary>

@@ -11,6 +11,18 @@ namespace Nerva.Optimizers;
 /// </summary>
 public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8) : OptimizerSpec
 {
+    /// <summary>β₁, the decay of the first moment m: in [0, 1).</summary>
+    public double Beta1 { get; } = Beta1 is >= 0 and < 1 ? Beta1 : throw Outside(nameof(Beta1), Beta1, "beta1 must be in [0, 1)");
+
+    /// <summary>β₂, the decay of the second moment v: in [0, 1).</summary>
+    public double Beta2 { get; } = Beta2 is >= 0 and < 1 ? Beta2 : throw Outside(nameof(Beta2), Beta2, "beta2 must be in [0, 1)");
+
+    /// <summary>ε, added to √v̂ so that the step stays finite: positive and finite.</summary>
+    public double Epsilon { get; } = Epsilon > 0 && double.IsFinite(Epsilon) ? Epsilon : throw Outside(nameof(Epsilon), Epsilon, "epsilon must be a positive number");
+
+    private static ArgumentOutOfRangeException Outside(string name, double value, string rule)
+        => new(name, string.Create(CultureInfo.InvariantCulture, $"Adam: {rule}, got {value}"));
+
     /// <inheritdoc/>
     public override IOptimizer<T> Create<T>(Matrix<T> theta, Matrix<T> Dtheta)
     {
@@ -26,16 +38,18 @@ public sealed record Adam(double Beta1 = 0.9, double Beta2 = 0.999, double Epsil
     {
         private readonly Matrix<T> _m = new(theta.Rows, theta.Cols);
         private readonly Matrix<T> _v = new(theta.Rows, theta.Cols);
-        private int _t;
 
         public IReadOnlyList<Matrix<T>> State => [_m, _v];
 
+        /// <summary>t, the step of the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.</summary>
+        public long Steps { get; set; }
+
         public void Update(T eta)
         {
-            _t++;
+            long t = ++Steps;
             T beta1 = T.CreateChecked(spec.Beta1), beta2 = T.CreateChecked(spec.Beta2), epsilon = T.CreateChecked(spec.Epsilon);
-            T correction1 = T.One / (T.One - T.CreateChecked(Math.Pow(spec.Beta1, _t)));
-            T correction2 = T.One / (T.One - T.CreateChecked(Math.Pow(spec.Beta2, _t)));
+            T correction1 = T.One / (T.One - T.CreateChecked(Math.Pow(spec.Beta1, t)));
+            T correction2 = T.One / (T.One - T.CreateChecked(Math.Pow(spec.Beta2, t)));
             ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, _m, _v, beta1, beta2, epsilon, correction1, correction2, eta));
         }
     }

@@ -20,7 +20,13 @@ public sealed record GradientDescent : OptimizerSpec
     {
         public IReadOnlyList<Matrix<T>> State => [];
 
-        public void Update(T eta) => ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, eta));
+        public long Steps { get; set; }
+
+        public void Update(T eta)
+        {
+            Steps++;
+            ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, eta));
+        }
     }
 
     private readonly struct Step<T>(Matrix<T> theta, Matrix<T> Dtheta, T eta) : IElementwiseUpdate

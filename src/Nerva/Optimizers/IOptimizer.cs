@@ -13,6 +13,12 @@ public interface IOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// empty for gradient descent. Clipping and the prune/grow step of sparse layers work on these.
     /// </summary>
     IReadOnlyList<Matrix<T>> State { get; }
+
+    /// <summary>
+    /// The steps taken so far (Adam's t, which its bias correction reads; the other optimizers count without reading
+    /// it). A checkpoint saves and restores it with <see cref="State"/>, so that a resumed run takes the same steps.
+    /// </summary>
+    long Steps { get; set; }
 }
 
 /// <summary>

@@ -24,7 +24,13 @@ public sealed record Momentum(double Mu) : OptimizerSpec
 
         public IReadOnlyList<Matrix<T>> State => [Delta];
 
-        public void Update(T eta) => ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, Delta, mu, eta));
+        public long Steps { get; set; }
+
+        public void Update(T eta)
+        {
+            Steps++;
+            ParallelUpdate.Run(theta.Length, new Step<T>(theta, Dtheta, Delta, mu, eta));
+        }
     }
 
     private readonly struct Step<T>(Matrix<T> theta, Matrix<T> Dtheta, Matrix<T> Delta, T mu, T eta) : IElementwiseUpdate

@@ -27,7 +27,7 @@ public static class NetworkBuilder
 {
     /// <summary>The layer kinds the grammar takes, with their arguments.</summary>
     public static IReadOnlyList<string> LayerNames { get; } = Array.AsReadOnly<string>(
-        ["Linear", "ReLU", "Sigmoid", "HyperbolicTangent", "Softmax", "LogSoftmax", "LeakyReLU(alpha)", "AllReLU(alpha)", "TReLU(epsilon)", "ELU(alpha)", "SReLU(al, tl, ar, tr)", "BatchNormalization",
+        ["Linear", "ReLU", "Sigmoid", "HyperbolicTangent", "Softmax", "LogSoftmax", "LeakyReLU(alpha)", "AllReLU(alpha, alternate)", "TReLU(epsilon)", "ELU(alpha)", "SReLU(al, tl, ar, tr)", "BatchNormalization",
          "Conv(out, kernel, stride, padding)", "MaxPool(kernel, stride)", "AvgPool(kernel, stride)", "Flatten"]);
 
     private static readonly string[] ActivationNames = ["ReLU", "Sigmoid", "HyperbolicTangent", "Tanh", "LeakyReLU", "AllReLU", "TReLU", "ELU"];
@@ -117,7 +117,7 @@ public static class NetworkBuilder
         weights = SpecParser.Replicate("--layer-weights", weights, weighted, "layers with weights (convolutions included)");
         optimizers = SpecParser.Replicate("--optimizers", optimizers, optimized, "layers with parameters (convolutions and BatchNormalization included)");
         var result = new List<Layer<float>>();
-        int w = 0, o = 0;
+        int w = 0, o = 0, allReLU = 0;
         foreach (var p in plan)
         {
             var call = FunctionCall.Parse(p.Spec);
@@ -144,7 +144,9 @@ public static class NetworkBuilder
                     result.Add(ActivationFunction(call, p.Input));
                     break;
                 default:
-                    result.Add(Dense(call)(p.Input, p.Output, dropouts[p.Dense], densities[p.Dense], weights[w++], optimizers[o++], rng));
+                    // seed 000 §5: the dense All-ReLU layers take −α, α, −α, … in turn
+                    float sign = call.Name == "AllReLU" && ++allReLU % 2 == 1 ? -1 : 1;
+                    result.Add(Dense(call, sign)(p.Input, p.Output, dropouts[p.Dense], densities[p.Dense], weights[w++], optimizers[o++], rng));
                     break;
             }
         }
@@ -258,6 +260,14 @@ public static class NetworkBuilder
         return value;
     }
 
+    /// <summary>An All-ReLU layer's <c>alternate</c> argument: true (the default) or false.</summary>
+    private static bool Alternates(FunctionCall call) => (call.IsPositional ? null : call.Value("alternate")) switch
+    {
+        null or "true" => true,
+        "false" => false,
+        var text => throw new InvalidSpecException($"AllReLU: 'alternate' must be true or false, got '{text}'"),
+    };
+
     /// <summary>An activation on its own (in the convolutional part), on rows of <paramref name="size"/> values.</summary>
     private static Layer<float> ActivationFunction(FunctionCall call, int size)
     {
@@ -266,10 +276,10 @@ public static class NetworkBuilder
             case "ReLU": call.Allow(); return Make(new ReLU<float>());
             case "Sigmoid": call.Allow(); return Make(new Sigmoid<float>());
             case "HyperbolicTangent" or "Tanh": call.Allow(); return Make(new HyperbolicTangent<float>());
-            case "LeakyReLU": call.Allow("alpha"); return Make(new LeakyReLU<float>((float)call.Number(null, "alpha")));
-            case "AllReLU": call.Allow("alpha"); return Make(new AllReLU<float>((float)call.Number(null, "alpha")));
-            case "TReLU": call.Allow("epsilon"); return Make(new TReLU<float>((float)call.Number(null, "epsilon")));
-            case "ELU": call.Allow("alpha"); return Make(new ELU<float>((float)call.Number(1, "alpha")));
+            case "LeakyReLU": call.Allow("alpha"); return Make(new LeakyReLU<float>(call.Single(null, "alpha")));
+            case "AllReLU": call.Allow("alpha"); return Make(new AllReLU<float>(call.Single(null, "alpha")));
+            case "TReLU": call.Allow("epsilon"); return Make(new TReLU<float>(call.Single(null, "epsilon")));
+            case "ELU": call.Allow("alpha"); return Make(new ELU<float>(call.Single(1, "alpha")));
             default: throw new InvalidSpecException($"unknown activation '{call.Text}' (valid: {string.Join(", ", ActivationNames)})");
         }
 
@@ -279,8 +289,11 @@ public static class NetworkBuilder
     /// <summary>A dense layer's maker: D, K, dropout, density, initializer, optimizer, rng.</summary>
     private delegate Layer<float> DenseMaker(int D, int K, double dropout, double density, WeightInitializer weights, OptimizerSpec optimizer, Rng rng);
 
-    /// <summary>How to make the dense layer <paramref name="call"/> names, its arguments checked (nothing allocated yet).</summary>
-    private static DenseMaker Dense(FunctionCall call)
+    /// <summary>
+    /// How to make the dense layer <paramref name="call"/> names, its arguments checked (nothing allocated yet). An All-ReLU
+    /// layer's α is multiplied by <paramref name="sign"/> (seed 000 §5's alternation) unless it says <c>alternate=false</c>.
+    /// </summary>
+    private static DenseMaker Dense(FunctionCall call, float sign = 1)
     {
         switch (call.Name)
         {
@@ -290,14 +303,16 @@ public static class NetworkBuilder
             case "HyperbolicTangent" or "Tanh": call.Allow(); return Activation(new HyperbolicTangent<float>());
             case "Softmax": call.Allow(); return (D, K, p, d, w, o, rng) => new SoftmaxLayer<float>(D, K, rng, w, o, p, d);
             case "LogSoftmax": call.Allow(); return (D, K, p, d, w, o, rng) => new LogSoftmaxLayer<float>(D, K, rng, w, o, p, d);
-            case "LeakyReLU": call.Allow("alpha"); return Activation(new LeakyReLU<float>((float)call.Number(null, "alpha")));
-            case "AllReLU": call.Allow("alpha"); return Activation(new AllReLU<float>((float)call.Number(null, "alpha")));
-            case "TReLU": call.Allow("epsilon"); return Activation(new TReLU<float>((float)call.Number(null, "epsilon")));
-            case "ELU": call.Allow("alpha"); return Activation(new ELU<float>((float)call.Number(1, "alpha")));
+            case "LeakyReLU": call.Allow("alpha"); return Activation(new LeakyReLU<float>(call.Single(null, "alpha")));
+            case "AllReLU":
+                call.Allow("alpha", "alternate");
+                return Activation(new AllReLU<float>(call.Single(null, "alpha") * (Alternates(call) ? sign : 1)));
+            case "TReLU": call.Allow("epsilon"); return Activation(new TReLU<float>(call.Single(null, "epsilon")));
+            case "ELU": call.Allow("alpha"); return Activation(new ELU<float>(call.Single(1, "alpha")));
             case "SReLU":
                 call.Allow("al", "tl", "ar", "tr");
                 if (call.IsPositional) throw new InvalidSpecException("SReLU: name the parameters, e.g. SReLU(al=0, tl=0, ar=0, tr=1)");
-                var srelu = new SReLU<float>((float)call.Number(0, "al"), (float)call.Number(0, "tl"), (float)call.Number(0, "ar"), (float)call.Number(1, "tr"));
+                var srelu = new SReLU<float>(call.Single(0, "al"), call.Single(0, "tl"), call.Single(0, "ar"), call.Single(1, "tr"));
                 return (D, K, p, d, w, o, rng) => new SReLULayer<float>(D, K, srelu, rng, w, o, p, d);
             default:
                 throw new InvalidSpecException($"unknown layer '{call.Text}' (valid: {string.Join(", ", LayerNames)})");

@@ -26,11 +26,12 @@ public static class SpecParser
     public static string[] List(string? text, bool allowCommas = false)
         => text is null ? [] : text.Split(allowCommas ? [';', ','] : [';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary><c>--layer-sizes</c>: natural numbers separated by ';' or ','.</summary>
+    /// <summary><c>--layer-sizes</c>: natural numbers separated by ';', ',' or '-' (as <see cref="Model.Create"/> takes them).</summary>
     public static int[] LayerSizes(string text)
     {
-        var items = List(text, allowCommas: true);
-        if (items.Length < 2) throw new InvalidSpecException($"--layer-sizes '{text}': give at least two sizes, e.g. \"784;256;10\"");
+        ArgumentNullException.ThrowIfNull(text);
+        var items = List(text, allowCommas: true).SelectMany(item => item.Split('-', StringSplitOptions.TrimEntries)).ToArray();
+        if (items.Length < 2) throw new InvalidSpecException($"--layer-sizes '{text}': give at least two sizes, e.g. \"784;256;10\" or \"784-256-10\"");
         return [.. items.Select(item => int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n : throw new InvalidSpecException($"--layer-sizes '{text}': '{item}' is not a positive integer"))];
     }
@@ -76,13 +77,21 @@ public static class SpecParser
                 call.Allow();
                 return new GradientDescent();
             case "Momentum" or "Nesterov":
-                call.Allow("mu", "momentum");
+                call.Allow("mu|momentum");
                 double mu = call.Number(null, "mu", "momentum");
                 if (!(mu >= 0 && mu < 1)) throw new InvalidSpecException($"{call.Name}: mu must be in [0, 1), got {mu}");
                 return call.Name == "Momentum" ? new Momentum(mu) : new Nesterov(mu);
             case "Adam":
                 call.Allow("beta1", "beta2", "epsilon");
-                return new Adam(call.Number(0.9, "beta1"), call.Number(0.999, "beta2"), call.Number(1e-8, "epsilon"));
+                if (call.IsPositional) throw new InvalidSpecException($"Adam: give all three parameters, Adam(beta1, beta2, epsilon), or name them, Adam(beta1={call.Value("beta1")})");
+                try
+                {
+                    return new Adam(call.Number(0.9, "beta1"), call.Number(0.999, "beta2"), call.Number(1e-8, "epsilon"));
+                }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    throw new InvalidSpecException(e.Message.Split(" (Parameter", 2)[0]);
+                }
             default:
                 throw new InvalidSpecException($"unknown optimizer '{text}' (valid: {string.Join(", ", OptimizerNames)})");
         }
@@ -166,7 +175,7 @@ public static class SpecParser
             {
                 case "Magnitude": call.Allow("zeta"); return new MagnitudePruning(call.Number(null, "zeta"));
                 case "SET": call.Allow("zeta"); return new SETPruning(call.Number(null, "zeta"));
-                case "Threshold": call.Allow("value", "threshold"); return new ThresholdPruning(call.Number(null, "value", "threshold"));
+                case "Threshold": call.Allow("value|threshold"); return new ThresholdPruning(call.Number(null, "value", "threshold"));
                 default: throw new InvalidSpecException($"unknown prune strategy '{text}' (valid: {string.Join(", ", PruneNames)})");
             }
         }

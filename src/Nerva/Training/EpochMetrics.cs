@@ -12,5 +12,6 @@ namespace Nerva.Training;
 /// <param name="Seconds">The epoch's training time (prune and grow steps and statistics excluded).</param>
 /// <param name="Densities">Every linear layer's density (1 for a dense one), after the epoch.</param>
 /// <param name="ValidationLoss">The held-out rows' mean loss (<see cref="TrainingOptions.ValidationSplit"/>), NaN without them.</param>
+/// <param name="ValidationAccuracy">The held-out rows' accuracy, NaN without them.</param>
 public sealed record EpochMetrics(int Epoch, double LearningRate, double Loss, double TrainAccuracy, double TestAccuracy, double Seconds, IReadOnlyList<double> Densities,
-    double ValidationLoss = double.NaN);
+    double ValidationLoss = double.NaN, double ValidationAccuracy = double.NaN);

@@ -70,19 +70,24 @@ public sealed class StochasticGradientDescent(
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegative(completedEpochs);
-        if (!(options.ValidationSplit >= 0 && options.ValidationSplit < 1)) throw new ArgumentException($"the validation split must be in [0, 1), got {options.ValidationSplit}");
-        if (options.EarlyStoppingPatience < 0 || (options.EarlyStoppingPatience > 0 && options.ValidationSplit == 0))
-            throw new ArgumentException("early stopping needs a patience of at least 1 epoch and a validation split");
+        options.Validate();
+        for (int epoch = completedEpochs; epoch < options.Epochs; epoch++)
+        {
+            double rate = scheduler.LearningRate(epoch);
+            if (!(rate > 0 && double.IsFinite(rate)))
+                throw new ArgumentOutOfRangeException(nameof(scheduler), string.Create(CultureInfo.InvariantCulture, $"the learning rate of epoch {epoch + 1} is {rate}; it must be a positive number ({scheduler})"));
+        }
         Data = data;
         CheckShapes(data);
         if (options.ValidationSplit > 0 && (ValidationRows(data) < 1 || ValidationRows(data) >= data.Xtrain.Rows))
             throw new ArgumentException($"a validation split of {options.ValidationSplit} of {data.Xtrain.Rows} training rows leaves {ValidationRows(data)} rows to validate on, or none to train on");
         _cancellation = cancellation;
         LearningRate = scheduler.LearningRate(Math.Max(completedEpochs - 1, 0));
-        double accuracy = options.Statistics ? PrintStatistics(completedEpochs, 0) : Completed(completedEpochs, 0);
-        double total = 0;
-        int last = options.Epochs;
-        for (int epoch = completedEpochs; epoch < options.Epochs; epoch++)
+        var first = options.Statistics ? PrintStatistics(completedEpochs, 0) : Metrics(completedEpochs, 0);
+        EpochCompleted?.Invoke(first);
+        double accuracy = first.TestAccuracy, total = 0;
+        int trained = 0;
+        for (int epoch = completedEpochs; epoch < options.Epochs && !Stopped; epoch++)
         {
             LearningRate = scheduler.LearningRate(epoch);
             EpochStarting?.Invoke(epoch);
@@ -93,22 +98,30 @@ public sealed class StochasticGradientDescent(
             TrainEpoch(epoch + 1, Data!);
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds - _untimedSeconds;
             total += seconds;
-            if (options.Statistics) accuracy = PrintStatistics(epoch + 1, seconds);
+            trained++;
+            // the last update of an epoch is checked here (every other one by the next batch's loss)
+            if (mlp.FirstNonFinite() is { } parameter)
+                throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                    $"the weights became infinite or NaN ({parameter}) in epoch {epoch + 1}; lower the learning rate (now {LearningRate})"));
+            EpochMetrics metrics;
+            if (options.Statistics) metrics = PrintStatistics(epoch + 1, seconds);
             else
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3} time: {seconds:F8}s"));
-                Completed(epoch + 1, seconds);
+                metrics = Metrics(epoch + 1, seconds);
             }
-            if (StopEarly(epoch + 1))
-            {
-                last = epoch + 1;
-                break;
-            }
+            accuracy = metrics.TestAccuracy;
+            // early stopping's bookkeeping before the handlers, so that a checkpoint written by one holds it
+            Stopped = StopEarly(epoch + 1);
+            EpochCompleted?.Invoke(metrics);
         }
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {last} epochs: {total:F8}s"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total training time for the {trained} epochs: {total:F8}s"));
         if (options.Timer != "disabled") PrintTimings();
         return (accuracy, total);
     }
+
+    /// <summary>Whether early stopping has ended the run (the best epoch's weights are back in the network); a checkpoint keeps it.</summary>
+    public bool Stopped { get; private set; }
 
     private void TrainEpoch(int epoch, Dataset data)
     {
@@ -175,7 +188,7 @@ public sealed class StochasticGradientDescent(
     }
 
     /// <summary>Loss (average over the training set) and accuracies, in evaluation mode; prints the epoch line.</summary>
-    private double PrintStatistics(int epoch, double seconds)
+    private EpochMetrics PrintStatistics(int epoch, double seconds)
     {
         var data = Data!;
         mlp.IsTraining = false;
@@ -184,29 +197,30 @@ public sealed class StochasticGradientDescent(
         mlp.IsTraining = true;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch,3} lr: {LearningRate:F8}  loss: {trainLoss:F8}  train accuracy: {trainAccuracy:F8}  test accuracy: {testAccuracy:F8} time: {seconds:F8}s"));
-        return Completed(epoch, seconds, trainLoss, trainAccuracy, testAccuracy);
+        return Metrics(epoch, seconds, trainLoss, trainAccuracy, testAccuracy);
     }
 
-    /// <summary>Raises <see cref="EpochCompleted"/> (with the validation loss, when rows are held out); returns the test accuracy (NaN without statistics).</summary>
-    private double Completed(int epoch, double seconds, double loss = double.NaN, double trainAccuracy = double.NaN, double testAccuracy = double.NaN)
+    /// <summary>The epoch's numbers, with the validation loss and accuracy when rows are held out (printed here).</summary>
+    private EpochMetrics Metrics(int epoch, double seconds, double loss = double.NaN, double trainAccuracy = double.NaN, double testAccuracy = double.NaN)
     {
         _validationLoss = double.NaN;
+        double validationAccuracy = double.NaN;
         if (options.ValidationSplit > 0)
         {
             var data = Data!;
             mlp.IsTraining = false;
-            _validationLoss = Evaluate(data.Xtrain, data.Ttrain, TrainingRows(data), ValidationRows(data)).Loss;
+            (_validationLoss, validationAccuracy) = Evaluate(data.Xtrain, data.Ttrain, TrainingRows(data), ValidationRows(data));
             mlp.IsTraining = true;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch,3} validation loss: {_validationLoss:F8}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch,3} validation loss: {_validationLoss:F8}  validation accuracy: {validationAccuracy:F8}"));
         }
-        EpochCompleted?.Invoke(new EpochMetrics(epoch, LearningRate, loss, trainAccuracy, testAccuracy, seconds,
-            [.. mlp.Layers.OfType<Layers.LinearLayer<float>>().Select(layer => layer.Density)], _validationLoss));
-        return testAccuracy;
+        return new EpochMetrics(epoch, LearningRate, loss, trainAccuracy, testAccuracy, seconds,
+            [.. mlp.Layers.OfType<Layers.LinearLayer<float>>().Select(layer => layer.Density)], _validationLoss, validationAccuracy);
     }
 
-    private double _validationLoss, _bestValidationLoss = double.PositiveInfinity;
-    private int _bestEpoch;
-    private List<KeyValuePair<string, NpyArray>>? _bestWeights;
+    private double _validationLoss;
+
+    /// <summary>Early stopping's memory: the epoch with the lowest validation loss so far, that loss, and its weights (null before the first).</summary>
+    internal (int Epoch, double Loss, List<KeyValuePair<string, NpyArray>>? Weights) Best { get; set; } = (0, double.PositiveInfinity, null);
 
     /// <summary>
     /// Early stopping: keeps the weights of the epoch with the lowest validation loss so far; once it is
@@ -215,17 +229,31 @@ public sealed class StochasticGradientDescent(
     private bool StopEarly(int epoch)
     {
         if (options.EarlyStoppingPatience == 0) return false;
-        if (_validationLoss < _bestValidationLoss)
+        if (_validationLoss < Best.Loss)
         {
-            (_bestValidationLoss, _bestEpoch, _bestWeights) = (_validationLoss, epoch, WeightsFile.ToArrays(mlp));
+            Best = (epoch, _validationLoss, [.. WeightsFile.ToArrays(mlp).Select(pair => new KeyValuePair<string, NpyArray>(pair.Key, pair.Value.Snapshot()))]);
             return false;
         }
-        if (epoch - _bestEpoch < options.EarlyStoppingPatience || _bestWeights is null) return false;
-        WeightsFile.Load(mlp, new Dictionary<string, NpyArray>(_bestWeights, StringComparer.Ordinal), "the best epoch's weights");
+        if (epoch - Best.Epoch < options.EarlyStoppingPatience || Best.Weights is null) return false;
+        WeightsFile.Load(mlp, new Dictionary<string, NpyArray>(Best.Weights, StringComparer.Ordinal), "the best epoch's weights");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"early stopping after epoch {epoch}: the validation loss has not improved for {options.EarlyStoppingPatience} epochs; the weights of epoch {_bestEpoch} (validation loss {_bestValidationLoss:F8}) are restored"));
+            $"early stopping after epoch {epoch}: the validation loss has not improved for {options.EarlyStoppingPatience} epochs; the weights of epoch {Best.Epoch} (validation loss {Best.Loss:F8}) are restored"));
         return true;
     }
+
+    /// <summary>Sets what a checkpoint brings back beyond the network and the generator: the batches done and early stopping's state.</summary>
+    internal void Restore(long batches, (int Epoch, double Loss, List<KeyValuePair<string, NpyArray>>? Weights) best, bool stopped)
+    {
+        BatchesDone = batches;
+        Best = best;
+        Stopped = stopped;
+    }
+
+    /// <summary>The network trained.</summary>
+    public MultilayerPerceptron<float> Network => mlp;
+
+    /// <summary>The generator of shuffles, dropout masks and growth (a checkpoint saves its state).</summary>
+    internal Rng Random => rng;
 
     /// <summary>The rows held out for validation: the last ⌊split·N⌋ of the training set.</summary>
     private int ValidationRows(Dataset data) => (int)Math.Floor(options.ValidationSplit * data.Xtrain.Rows);
@@ -239,7 +267,7 @@ public sealed class StochasticGradientDescent(
     /// <summary>(loss summed over rows [first, first + count) / count, accuracy) in batches of the batch size.</summary>
     private (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T, int first, int count)
     {
-        if (count == 0) return (0, 0);
+        if (count == 0) return (double.NaN, double.NaN);   // no test set
         double sum = 0;
         int correct = 0;
         for (int start = first; start < first + count; start += options.BatchSize)

@@ -38,6 +38,23 @@ public sealed record TrainingOptions
     /// back the weights of its best epoch. 0: never stop early.
     /// </summary>
     public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>Refuses options the trainer cannot run: each message names the option, its value and the valid ones.</summary>
+    public void Validate()
+    {
+        static void Require(bool valid, string name, string message)
+        {
+            if (!valid) throw new ArgumentOutOfRangeException(name, message);
+        }
+        Require(Epochs >= 0, nameof(Epochs), $"Epochs must be at least 0, got {Epochs}");
+        Require(BatchSize >= 1, nameof(BatchSize), $"BatchSize must be at least 1, got {BatchSize}");
+        Require(Clip >= 0 && double.IsFinite(Clip), nameof(Clip), $"Clip must be a number of at least 0 (0: off), got {Clip}");
+        Require(GradientStep >= 0 && GradientStep <= 1, nameof(GradientStep), $"GradientStep must be in [0, 1] (0: off), got {GradientStep}");
+        Require(Timer is "disabled" or "brief" or "full", nameof(Timer), $"Timer must be disabled, brief or full, got '{Timer}'");
+        Require(ValidationSplit >= 0 && ValidationSplit < 1, nameof(ValidationSplit), $"ValidationSplit must be in [0, 1), got {ValidationSplit}");
+        Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), $"EarlyStoppingPatience must be at least 0 (0: off), got {EarlyStoppingPatience}");
+        if (EarlyStoppingPatience > 0 && ValidationSplit == 0) throw new ArgumentException("early stopping needs a validation split (the held-out rows whose loss it watches)");
+    }
 }
 
 /// <summary>Training stopped because the loss or its gradient stopped being finite.</summary>

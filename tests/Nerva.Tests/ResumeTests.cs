@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Nerva.Cli;
+using Nerva.Data;
+
+namespace Nerva.Tests;
+
+/// <summary>
+/// The README's promise that a run resumed from a checkpoint ends with the weights of the run that was never stopped, bit
+/// for bit, across every option whose state outlives a batch: each optimizer (Adam's step count), each scheduler, batch
+/// normalization, clipping, every prune and grow strategy with and without dropout with the prune step on the first batch
+/// after the resume (gradient growth reads the last dropout mask there), mid-epoch steps, and early stopping.
+/// </summary>
+[Collection(ThreadCountCollection.Name)]
+public sealed partial class ResumeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-resume-").FullName;
+    private readonly int _threads = Kernels.Parallelism.Threads;
+
+    public void Dispose()
+    {
+        Kernels.Parallelism.Threads = _threads;
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>2000 samples in batches of 32: 63 batches an epoch.</summary>
+    private static readonly string[] Base =
+    [
+        "--generate-dataset", "checkerboard", "--dataset-size", "2000", "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;64;64;2",
+        "--layer-weights", "He", "--optimizers", "Momentum(0.9)", "--learning-rate", "0.05", "--loss", "SoftmaxCrossEntropy",
+        "--batch-size", "32", "--seed", "7", "--threads", "1", "--no-statistics",
+    ];
+
+    private static readonly string[] Sparse = ["--densities", "0.5;0.5;1"];
+    private static readonly string[] Dropout = ["--dropouts", "0.1;0.1;0"];
+
+    public static TheoryData<string, string[]> Options()
+    {
+        var cases = new TheoryData<string, string[]>
+        {
+            { "gradient descent", ["--optimizers", "GradientDescent"] },
+            { "momentum", [] },
+            { "Nesterov", ["--optimizers", "Nesterov(0.9)"] },
+            { "Adam", ["--optimizers", "Adam(beta1=0.9, beta2=0.999, epsilon=1e-8)", "--learning-rate", "0.005"] },
+            { "Adam, sparse with dropout", ["--optimizers", "Adam", "--learning-rate", "0.005", .. Sparse, .. Dropout] },
+            { "batch normalization with Adam", ["--layers", "ReLU;BatchNormalization;ReLU;Linear", "--optimizers", "Adam", "--learning-rate", "0.005"] },
+            { "time-based schedule", ["--learning-rate-scheduler", "TimeBased(lr=0.05, decay=0.1)"] },
+            { "step-based schedule", ["--learning-rate-scheduler", "StepBased(lr=0.05, drop_rate=0.5, change_rate=2)"] },
+            { "multi-step schedule", ["--learning-rate-scheduler", "MultiStepLR(lr=0.05, milestones=2|4, gamma=0.5)"] },
+            { "exponential schedule", ["--learning-rate-scheduler", "Exponential(lr=0.05, change_rate=0.2)"] },
+            { "clipping and normalization", ["--clip", "1e-4", "--normalize", "true"] },
+            { "gradient growth, dropout, mid-epoch steps", ["--prune", "Magnitude(0.2)", "--grow", "Gradient", "--prune-interval", "20", .. Sparse, .. Dropout] },
+            { "gradient growth, dropout, a step at every epoch's first batch by count", ["--prune", "Magnitude(0.2)", "--grow", "Gradient", "--prune-interval", "63", .. Sparse, .. Dropout] },
+        };
+        // every prune and grow strategy with and without dropout, the step on the first batch of every epoch (and so on
+        // the first batch after the resume)
+        foreach (string prune in new[] { "Magnitude(0.2)", "SET(0.2)", "Threshold(0.05)" })
+            foreach (string grow in new[] { "Random", "Gradient" })
+                foreach (bool dropout in new[] { false, true })
+                    cases.Add($"{prune} + {grow}{(dropout ? ", dropout" : "")}", ["--prune", prune, "--grow", grow, .. Sparse, .. dropout ? Dropout : []]);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(Options))]
+    public void A_resumed_run_ends_with_the_weights_of_the_run_without_a_stop(string name, string[] options)
+    {
+        string[] run = With(options);
+        string whole = Path.Combine(_directory, "whole.npz"), resumed = Path.Combine(_directory, "resumed.npz"), checkpoints = Path.Combine(_directory, "ck");
+        Succeed(name, [.. run, "--epochs", "4", "--save-weights", whole]);
+        Succeed(name, [.. run, "--epochs", "2", "--checkpoint", checkpoints]);
+        string output = Succeed(name, [.. run, "--epochs", "4", "--resume", checkpoints, "--save-weights", resumed]);
+        Assert.Equal(Weights(whole), Weights(resumed));
+        Assert.Contains("Total training time for the 2 epochs", output);   // the epochs of this run, not of the whole
+    }
+
+    [Fact]
+    public void Early_stopping_resumes_with_its_best_epoch_and_patience()
+    {
+        string[] run = [.. Base, "--validation-split", "0.2", "--early-stopping", "2"];
+        string whole = Path.Combine(_directory, "whole.npz");
+        string output = Succeed("whole", [.. run, "--epochs", "10", "--save-weights", whole]);
+        var stop = EarlyStop().Match(output);
+        Assert.True(stop.Success, output);
+        int stopped = int.Parse(stop.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal("early stopping after epoch 5: the validation loss has not improved for 2 epochs; the weights of epoch 3", stop.Value);
+        // stopped after every epoch up to the early stop, and resumed: the same stop, the same restored weights
+        for (int k = 1; k <= stopped; k++)
+        {
+            string checkpoints = Path.Combine(_directory, $"ck{k}"), resumed = Path.Combine(_directory, $"resumed{k}.npz");
+            Succeed($"stop at {k}", [.. run, "--epochs", k.ToString(CultureInfo.InvariantCulture), "--checkpoint", checkpoints]);
+            string again = Succeed($"resume from {k}", [.. run, "--epochs", "10", "--resume", checkpoints, "--save-weights", resumed]);
+            Assert.Equal(Weights(whole), Weights(resumed));
+            if (k < stopped) Assert.Contains(stop.Value, again);
+        }
+    }
+
+    [Fact]
+    public void Adam_resumed_through_the_library_takes_the_same_steps()
+    {
+        var data = GeneratedDatasets.Generate("checkerboard", 600, new Rng(1));
+        Training.StochasticGradientDescent Trainer(Model model) => new(model.Network, new Losses.SoftmaxCrossEntropyLoss(), new Schedulers.ConstantScheduler(0.01),
+            new Training.TrainingOptions { Epochs = 4, BatchSize = 50, Statistics = false }, new Rng(3), TextWriter.Null);
+        var whole = Model.Create("2-16-2", optimizer: "Adam", seed: 2);
+        Trainer(whole).Train(data);
+
+        var first = Model.Create("2-16-2", optimizer: "Adam", seed: 2);
+        var sgd = Trainer(first);
+        string path = Path.Combine(_directory, "adam.npz");
+        sgd.EpochCompleted += m =>
+        {
+            if (m.Epoch == 2) Training.Checkpoint.Save(path, sgd, m.Epoch);
+        };
+        sgd.Train(data);
+        var second = Model.Create("2-16-2", optimizer: "Adam", seed: 2);
+        var resumed = Trainer(second);
+        int epochs = Training.Checkpoint.Load(path, resumed);
+        Assert.Equal(2, epochs);
+        Assert.Equal(2 * ((data.Xtrain.Rows + 49) / 50), second.Network.Layers[0].Parameters[0].Optimizer.Steps);   // two epochs of batches of 50
+        resumed.Train(data, epochs);
+        foreach (var (a, b) in whole.Network.Layers.SelectMany(l => l.Parameters).Zip(second.Network.Layers.SelectMany(l => l.Parameters)))
+            Assert.Equal(a.Value.AsSpan().ToArray(), b.Value.AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void A_checkpoint_of_the_earlier_format_is_refused_with_one_line()
+    {
+        string checkpoints = Path.Combine(_directory, "ck");
+        Succeed("checkpoint", [.. Base, "--epochs", "1", "--checkpoint", checkpoints]);
+        string file = Path.Combine(checkpoints, "checkpoint.npz");
+        Npz.Write(file, Npz.Read(file).Where(pair => pair.Key is not ("version" or "steps" or "early_stopping")).ToList());
+        var (code, _, error) = Run([.. Base, "--epochs", "2", "--resume", checkpoints]);
+        Assert.Equal(1, code);
+        Assert.Contains("a checkpoint of format 1; this version reads format 2", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    private static string[] With(string[] options)
+    {
+        var result = Base.ToList();
+        for (int c = 0; c < options.Length; c += 2)
+        {
+            int at = result.IndexOf(options[c]);
+            if (at >= 0) result[at + 1] = options[c + 1];
+            else result.AddRange([options[c], options[c + 1]]);
+        }
+        return [.. result];
+    }
+
+    private static string Succeed(string name, string[] args)
+    {
+        var (code, output, error) = Run(args);
+        Assert.True(code == 0, $"{name}: {error}");
+        return output;
+    }
+
+    private static (int Code, string Output, string Error) Run(string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        return (Mlp.Run(args, output, error), output.ToString(), error.ToString());
+    }
+
+    /// <summary>Every array of a weights file, as bits.</summary>
+    private static Dictionary<string, string> Weights(string path) =>
+        Npz.Read(path).ToDictionary(pair => pair.Key, pair => Convert.ToHexString(pair.Value.Data));
+
+    [GeneratedRegex(@"early stopping after epoch (\d+): the validation loss has not improved for \d+ epochs; the weights of epoch \d+")]
+    private static partial Regex EarlyStop();
+}

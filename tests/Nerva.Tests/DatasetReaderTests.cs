@@ -105,6 +105,19 @@ public sealed class DatasetReaderTests : IDisposable
     }
 
     [Fact]
+    public void Test_images_of_another_size_are_refused_from_their_header()
+    {
+        // 2×2 training images; a gzipped test set of 20 000 images of 29×29 (17 MB inflated, a few KB on disk)
+        WriteIdxSet(gzip: true);
+        Write("t10k-images-idx3-ubyte", Idx(0x803, [20_000, 29, 29], new byte[20_000 * 29 * 29]), gzip: true);
+        Write("t10k-labels-idx1-ubyte", Idx(0x801, [20_000], new byte[20_000]), gzip: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DataFormatException>(() => ImageDatasets.LoadIdxDirectory(_directory)).Message;
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.Contains("the training images have 4 pixels, the test images 841", error);
+    }
+
+    [Fact]
     public void Image_and_label_counts_are_checked_before_the_pixels_are_converted()
     {
         WriteIdxSet(gzip: true, trainImages: 3);

@@ -58,6 +58,25 @@ public sealed class OnnxExportTests : IDisposable
         Assert.True(error <= 1e-5 * scale, $"max |ours − ONNX Runtime| = {error:G3}, max |ours| = {scale:G3}");
     }
 
+    [Theory]
+    [InlineData("ReLU;Sigmoid")]
+    [InlineData("ReLU;Linear")]
+    public void A_network_with_one_output_unit_runs_in_ONNX_Runtime(string layers)
+    {
+        // W of the last layer is 1×4: it was written as a 1-D tensor, which Gemm refuses ("Input 1 expected to have rank 2")
+        var model = Model.Create("5-4-1", layers: layers, seed: 1);
+        string path = Path.Combine(_directory, "one.onnx");
+        model.ExportOnnx(path);
+        var X = new Matrix<float>(3, 5);
+        for (int k = 0; k < X.Length; k++) X.AsSpan()[k] = k % 7 - 3;
+        using var session = new InferenceSession(path);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(X.AsSpan().ToArray(), [3, 5]))]);
+        var actual = results.Single(r => r.Name == "output").AsEnumerable<float>().ToArray();
+        var expected = model.Predict(X).AsSpan().ToArray();
+        Assert.Equal(3, actual.Length);
+        for (int i = 0; i < 3; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"{expected[i]} vs {actual[i]}");
+    }
+
     [Fact]
     public void The_graph_has_one_input_and_one_output_of_any_batch_size()
     {

@@ -206,6 +206,7 @@ internal static class ModelFile
         if (shape.Count != 2 || shape.Kind is not ('i' or 'u') || !shape.ToInt64().SequenceEqual([K, (long)D]) || indptr.Count != K + 1L)
             throw Invalid(path, $"the CSR arrays of '{key}' are not those of a {K}×{D} matrix");
         if (!(described > 0 && described <= 1)) throw Invalid(path, $"the density of layer {key[1..]} must be in (0, 1], got {described}");
+        if (described == 1 && (long)K * D > Array.MaxLength) throw Invalid(path, $"layer {key[1..]} of {K}×{D} weights is described as dense, which no array holds: its density must be below 1");
         if (described == 1) return 1;
         // the density the file's support really has: the random support the builder draws is replaced at once
         return Math.Clamp(Math.Max(data.Count, 1) / ((double)K * D), double.Epsilon, Math.BitDecrement(1.0));

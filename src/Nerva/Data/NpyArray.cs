@@ -144,6 +144,31 @@ public sealed partial class NpyArray
         return result;
     }
 
+    /// <summary>
+    /// The elements in C order as int32, each checked to lie in [<paramref name="min"/>, <paramref name="max"/>] (null: the
+    /// first element outside, by index, in <paramref name="outside"/>); no wider copy is made on the way (a CSR index array
+    /// of 10⁸ entries needs its 400 MB once).
+    /// </summary>
+    internal int[]? ToInt32(long min, long max, out long outside)
+    {
+        outside = -1;
+        if (Kind == 'f') throw new DataFormatException($"expected integers, found {Descr}");
+        var result = new int[Count];
+        if (Kind == 'i' && ItemSize == 4 && !BigEndian && !FortranOrder && BitConverter.IsLittleEndian)
+            MemoryMarshal.Cast<byte, int>(Data).CopyTo(result);
+        else
+            for (long k = 0; k < result.Length; k++)
+            {
+                long index = StorageIndex(k);
+                long v = Kind == 'i' && ItemSize == 8 ? ReadInt64(index) : (long)Element(index);
+                if (v < int.MinValue || v > int.MaxValue) { outside = k; return null; }
+                result[k] = (int)v;
+            }
+        for (long k = 0; k < result.Length; k++)
+            if (result[k] < min || result[k] > max) { outside = k; return null; }
+        return result;
+    }
+
     /// <summary>The array as a rows × cols matrix: a 2-D array as it is, or the first axis by the product of the others.</summary>
     public Matrix<T> ToMatrix<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {

@@ -90,7 +90,14 @@ public static class Npz
     public static NpyArray Get(this Dictionary<string, NpyArray> arrays, string key, string path)
     {
         if (arrays.TryGetValue(key, out var array)) return array;
-        throw new DataFormatException($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(name => Printable(name)))})");
+        throw new DataFormatException($"{path}: no array '{key}' (the file has: {Keys(arrays)})");
+    }
+
+    /// <summary>The archive's keys for a message: sorted, printable, at most 12 of them (then how many more).</summary>
+    internal static string Keys(Dictionary<string, NpyArray> arrays)
+    {
+        var keys = arrays.Keys.Order(StringComparer.Ordinal).Select(name => Printable(name, 40)).ToList();
+        return keys.Count <= 12 ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(12))} and {keys.Count - 12} more";
     }
 
     /// <summary>A read-only stream that computes the CRC-32 (zip's checksum) of everything read through it.</summary>

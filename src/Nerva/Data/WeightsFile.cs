@@ -145,14 +145,8 @@ public static class WeightsFile
     {
         if (array.Kind is not ('i' or 'u') || array.Shape.Length != 1)
             throw new DataFormatException($"{path}: '{key}' must be a 1-D integer array, it is {array.Descr} of shape ({string.Join(", ", array.Shape)})");
-        var wide = array.ToInt64();
-        var result = new int[wide.Length];
-        for (int i = 0; i < wide.Length; i++)
-        {
-            if (wide[i] < 0 || wide[i] > int.MaxValue) throw new DataFormatException($"{path}: '{key}' holds {wide[i]} at {i}, outside [0, {int.MaxValue}]");
-            result[i] = (int)wide[i];
-        }
-        return result;
+        return array.ToInt32(0, int.MaxValue, out long at)
+            ?? throw new DataFormatException($"{path}: '{key}' holds a value outside [0, {int.MaxValue}] at {at}");
     }
 
     private static void CheckShape(NpyArray array, string key, string path, params int[] shape)
@@ -162,7 +156,7 @@ public static class WeightsFile
     }
 
     private static DataFormatException Missing(Dictionary<string, NpyArray> arrays, string key, string path)
-        => new($"{path}: no array '{key}' (the file has: {string.Join(", ", arrays.Keys.Order(StringComparer.Ordinal).Select(name => Npz.Printable(name)))})");
+        => new($"{path}: no array '{key}' (the file has: {Npz.Keys(arrays)})");
 
     /// <summary>
     /// Every array of the file in order: a linear layer's W (Linear set; saved dense or sparse) or a row vector

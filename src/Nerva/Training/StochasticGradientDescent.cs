@@ -74,8 +74,8 @@ public sealed class StochasticGradientDescent(
         for (int epoch = completedEpochs; epoch < options.Epochs; epoch++)
         {
             double rate = scheduler.LearningRate(epoch);
-            if (!(rate > 0 && double.IsFinite(rate)))
-                throw new ArgumentOutOfRangeException(nameof(scheduler), string.Create(CultureInfo.InvariantCulture, $"the learning rate of epoch {epoch + 1} is {rate}; it must be a positive number ({scheduler})"));
+            if (!(rate > 0 && rate <= float.MaxValue))
+                throw new ArgumentOutOfRangeException(nameof(scheduler), string.Create(CultureInfo.InvariantCulture, $"the learning rate of epoch {epoch + 1} is {rate}; it must be a positive number a float can hold ({scheduler})"));
         }
         Data = data;
         CheckShapes(data);
@@ -195,6 +195,10 @@ public sealed class StochasticGradientDescent(
         var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain, 0, TrainingRows(data));
         var (_, testAccuracy) = Evaluate(data.Xtest, data.Ttest);
         mlp.IsTraining = true;
+        // finite weights whose outputs overflow: the run has diverged as surely as with NaN weights
+        if (!double.IsFinite(trainLoss))
+            throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
+                $"the loss on the training set became {trainLoss} {(epoch == 0 ? "before training" : $"after epoch {epoch}")}; lower the learning rate (now {LearningRate})"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch,3} lr: {LearningRate:F8}  loss: {trainLoss:F8}  train accuracy: {trainAccuracy:F8}  test accuracy: {testAccuracy:F8} time: {seconds:F8}s"));
         return Metrics(epoch, seconds, trainLoss, trainAccuracy, testAccuracy);

@@ -16,7 +16,7 @@ namespace Nerva.Tests.Fuzzing;
 internal sealed class ReaderFuzzer : IDisposable
 {
     /// <summary>The readers, by the name the tables use.</summary>
-    public static readonly string[] Readers = ["npy", "weights npz", "dataset npz", "mnist.npz", "idx", "idx.gz", "cifar-10"];
+    public static readonly string[] Readers = ["npy", "weights npz", "model npz", "checkpoint npz", "dataset npz", "mnist.npz", "idx", "idx.gz", "cifar-10"];
 
     /// <summary>What one reader did with its inputs.</summary>
     public sealed record Result(string Reader, int Inputs, int Accepted, int Rejected, List<string> Uncaught, List<string> BadMessages, int OverLimit, long PeakAllocated, double SlowestSeconds);
@@ -89,6 +89,8 @@ internal sealed class ReaderFuzzer : IDisposable
             if (array.Shape.Length > 0) array.ToMatrix<float>();
         }),
         "weights npz" => ([[("w.npz", WeightsBytes())]], (directory, _) => WeightsFile.Load(_network, Path.Combine(directory, "w.npz"))),
+        "model npz" => (ModelSeeds().Select(bytes => new[] { ("m.npz", bytes) }).ToArray(), (directory, _) => Model.Load(Path.Combine(directory, "m.npz"))),
+        "checkpoint npz" => ([[("checkpoint.npz", CheckpointBytes())]], (directory, _) => Training.Checkpoint.Load(Path.Combine(directory, "checkpoint.npz"), Trainer())),
         "dataset npz" => (DatasetSeeds().Select(bytes => new[] { ("d.npz", bytes) }).ToArray(), (directory, _) => Dataset.Load(Path.Combine(directory, "d.npz"))),
         "mnist.npz" => ([[("mnist.npz", MnistNpz())]], (directory, _) => ImageDatasets.LoadMnistNpz(Path.Combine(directory, "mnist.npz"))),
         "idx" => ([IdxSet(gzip: false)], (directory, _) => ImageDatasets.LoadIdxDirectory(directory)),
@@ -128,6 +130,44 @@ internal sealed class ReaderFuzzer : IDisposable
     {
         string path = Path.Combine(_directory, "seed.npz");
         WeightsFile.Save(_network, path);
+        var bytes = File.ReadAllBytes(path);
+        File.Delete(path);
+        return bytes;
+    }
+
+    /// <summary>A trainer of the fuzzer's network (Adam, so that the checkpoint holds moments and step counts).</summary>
+    private Training.StochasticGradientDescent Trainer() => new(_network, new Losses.SoftmaxCrossEntropyLoss(), new Schedulers.ConstantScheduler(0.01),
+        new Training.TrainingOptions { ValidationSplit = 0.5, EarlyStoppingPatience = 2 }, new Rng(1), TextWriter.Null);
+
+    /// <summary>Models of the fuzzer's network: pixels scaled, and standardised with its statistics; one of the earlier format (version 1).</summary>
+    private IEnumerable<byte[]> ModelSeeds()
+    {
+        string path = Path.Combine(_directory, "seed.npz");
+        var standardised = new InputPreprocessing(true, [.. Enumerable.Range(0, 12).Select(i => i * 0.1)], [.. Enumerable.Range(0, 12).Select(i => 1 + i * 0.5)]);
+        foreach (var preprocessing in new[] { new InputPreprocessing(scalePixels: true), standardised })
+        {
+            new Model(_network, preprocessing, "SoftmaxCrossEntropy").Save(path);
+            yield return File.ReadAllBytes(path);
+        }
+        var arrays = Npz.Read(path);
+        var json = Encoding.UTF8.GetString(arrays["model"].Data).Replace("\"version\": 2", "\"version\": 1", StringComparison.Ordinal);
+        arrays["model"] = NpyArray.FromBytes(Encoding.UTF8.GetBytes(json), Encoding.UTF8.GetByteCount(json));
+        Npz.Write(path, [.. arrays]);
+        yield return File.ReadAllBytes(path);
+        File.Delete(path);
+    }
+
+    /// <summary>A checkpoint with every kind of state: Adam's moments and steps, the generator, early stopping's best weights.</summary>
+    private byte[] CheckpointBytes()
+    {
+        var network = NetworkBuilder.Build(["ReLU", "BatchNormalization", "ReLU", "Linear"], [12, 8, 6, 3], [0.2, 0, 0], [WeightInitializer.Xavier], [new Adam()], new Rng(5), [0.3, 1, 1]);
+        var trainer = new Training.StochasticGradientDescent(network, new Losses.SoftmaxCrossEntropyLoss(), new Schedulers.ConstantScheduler(0.01),
+            new Training.TrainingOptions { Epochs = 2, BatchSize = 2, ValidationSplit = 0.5, EarlyStoppingPatience = 2 }, new Rng(1), TextWriter.Null);
+        var X = new Matrix<float>(8, 12);
+        for (int k = 0; k < X.Length; k++) X.AsSpan()[k] = k % 5 * 0.1f;
+        trainer.Train(Dataset.FromLabels(X, [0, 1, 2, 0, 1, 2, 0, 1]));
+        string path = Path.Combine(_directory, "seed-checkpoint.npz");
+        Training.Checkpoint.Save(path, trainer, 2);
         var bytes = File.ReadAllBytes(path);
         File.Delete(path);
         return bytes;

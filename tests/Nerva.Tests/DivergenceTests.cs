@@ -7,31 +7,15 @@ namespace Nerva.Tests;
 
 /// <summary>A run that diverges stops with one line and a non-zero exit, and never writes non-finite weights over a good file.</summary>
 [Collection(ThreadCountCollection.Name)]
-public sealed class DivergenceTests : IDisposable
+public sealed class DivergenceTests : ToolTest
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-diverge-").FullName;
-    private readonly int _threads = Kernels.Parallelism.Threads;
-
-    public void Dispose()
-    {
-        Kernels.Parallelism.Threads = _threads;
-        Directory.Delete(_directory, recursive: true);
-    }
-
     private static readonly string[] Small =
         ["--generate-dataset", "checkerboard", "--dataset-size", "200", "--layers", "ReLU;Linear", "--layer-sizes", "2-8-2", "--seed", "3", "--threads", "1"];
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        return (Mlp.Run(args, output, error), output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void A_diverged_run_exits_non_zero_with_one_line_and_saves_nothing()
     {
-        string weights = Path.Combine(_directory, "w.npz"), model = Path.Combine(_directory, "m.npz");
+        string weights = Path.Combine(Folder, "w.npz"), model = Path.Combine(Folder, "m.npz");
         var (code, output, error) = Run([.. Small, "--batch-size", "10", "--learning-rate", "1e6", "--epochs", "1", "--save-weights", weights, "--save-model", model]);
         Assert.Equal(1, code);
         Assert.StartsWith("error: the loss became NaN in epoch 1", error);
@@ -55,7 +39,7 @@ public sealed class DivergenceTests : IDisposable
     [Fact]
     public void The_checkpoint_of_the_last_good_epoch_is_kept()
     {
-        string checkpoints = Path.Combine(_directory, "ck"), file = Path.Combine(checkpoints, "checkpoint.npz");
+        string checkpoints = Path.Combine(Folder, "ck"), file = Path.Combine(checkpoints, "checkpoint.npz");
         // epoch 1 at lr 0.01, epoch 2 at 10³⁶: the second epoch diverges
         string[] run = [.. Small, "--batch-size", "10", "--learning-rate-scheduler", "MultiStepLR(lr=0.01, milestones=1, gamma=1e38)", "--epochs", "3", "--checkpoint", checkpoints];
         var (code, _, error) = Run(run);
@@ -70,7 +54,7 @@ public sealed class DivergenceTests : IDisposable
     public void The_writers_refuse_a_network_with_non_finite_weights()
     {
         var model = Model.Create("2-4-2", seed: 1);
-        string path = Path.Combine(_directory, "w.npz");
+        string path = Path.Combine(Folder, "w.npz");
         WeightsFile.Save(model.Network, path);
         var good = File.ReadAllBytes(path);
         model.Network.Layers[1].Parameters[1].Value[0, 1] = float.PositiveInfinity;

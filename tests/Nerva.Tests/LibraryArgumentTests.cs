@@ -9,12 +9,8 @@ namespace Nerva.Tests;
 /// the writers stream from the network's memory; seed 000 §5's alternating All-ReLU sign.
 /// </summary>
 [Collection(ThreadCountCollection.Name)]
-public sealed class LibraryArgumentTests : IDisposable
+public sealed class LibraryArgumentTests : ToolTest
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-library-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
     private static Dataset Data() => GeneratedDatasets.Generate("checkerboard", 100, new Rng(1));
 
     [Fact]
@@ -76,14 +72,14 @@ public sealed class LibraryArgumentTests : IDisposable
         var sgd = new StochasticGradientDescent(model.Network, new Losses.SquaredErrorLoss(), new Schedulers.ConstantScheduler(0.01), new TrainingOptions());
         foreach (var save in new Action<string>[] { path => WeightsFile.Save(model.Network, path), model.Save, path => Checkpoint.Save(path, sgd, 0) })
         {
-            string path = Path.Combine(_directory, "saved.npz");
+            string path = Path.Combine(Folder, "saved.npz");
             save(path);   // once before, so that code and buffers are ready
             long before = GC.GetAllocatedBytesForCurrentThread();
             save(path);
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.True(allocated < 2 << 20, $"allocated {allocated >> 10} KB");
         }
-        Assert.Equal(model.Network.Layers[1].Parameters[0].Value.AsSpan().ToArray(), Npz.Read(Path.Combine(_directory, "saved.npz"))["W2"].ToFloats());
+        Assert.Equal(model.Network.Layers[1].Parameters[0].Value.AsSpan().ToArray(), Npz.Read(Path.Combine(Folder, "saved.npz"))["W2"].ToFloats());
     }
 
     [Fact]
@@ -98,7 +94,7 @@ public sealed class LibraryArgumentTests : IDisposable
         Assert.Contains("'alternate' must be true or false", Assert.Throws<Specs.InvalidSpecException>(() => Model.Create("4-8-2", activation: "AllReLU(alpha=0.3, alternate=no)")).Message);
         // a saved model rebuilds the signs it has, not alternated again
         var model = Model.Create("4-8-8-8-2", activation: "AllReLU(0.3)", seed: 1);
-        string path = Path.Combine(_directory, "allrelu.npz");
+        string path = Path.Combine(Folder, "allrelu.npz");
         model.Save(path);
         Assert.Equal([-0.3f, 0.3f, -0.3f], Alphas(Model.Load(path)));
     }

@@ -6,26 +6,10 @@ namespace Nerva.Tests;
 
 /// <summary>What the mlp tool says: suggestions, one-line errors whatever the input holds, the files it wrote, the grammar as --help shows it.</summary>
 [Collection(ThreadCountCollection.Name)]
-public sealed class MlpToolMessagesTests : IDisposable
+public sealed class MlpToolMessagesTests : ToolTest
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-messages-").FullName;
-    private readonly int _threads = Kernels.Parallelism.Threads;
-
-    public void Dispose()
-    {
-        Kernels.Parallelism.Threads = _threads;
-        Directory.Delete(_directory, recursive: true);
-    }
-
     private static readonly string[] Small =
         ["--generate-dataset", "checkerboard", "--dataset-size", "200", "--layers", "ReLU;Linear", "--layer-weights", "He", "--batch-size", "20", "--seed", "3", "--threads", "1", "--loss", "SoftmaxCrossEntropy"];
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        return (Mlp.Run(args, output, error), output.ToString(), error.ToString());
-    }
 
     private static void OneLine(int code, string error, string expected)
     {
@@ -69,10 +53,10 @@ public sealed class MlpToolMessagesTests : IDisposable
     }
 
     [Fact]
-    public void The_checkpoint_directory_is_created_and_every_file_written_is_named()
+    public void The_checkpointFolder_is_created_and_every_file_written_is_named()
     {
-        string checkpoints = Path.Combine(_directory, "runs", "ck"), weights = Path.Combine(_directory, "w.npz"), model = Path.Combine(_directory, "m.npz"),
-            log = Path.Combine(_directory, "log.csv");
+        string checkpoints = Path.Combine(Folder, "runs", "ck"), weights = Path.Combine(Folder, "w.npz"), model = Path.Combine(Folder, "m.npz"),
+            log = Path.Combine(Folder, "log.csv");
         var (code, output, error) = Run([.. Small, "--layer-sizes", "2;8;2", "--epochs", "2", "--checkpoint", checkpoints, "--save-weights", weights, "--save-model", model, "--log", log]);
         Assert.True(code == 0, error);
         Assert.True(File.Exists(Path.Combine(checkpoints, "checkpoint.npz")));
@@ -81,8 +65,8 @@ public sealed class MlpToolMessagesTests : IDisposable
         Assert.Contains($"wrote the metrics of every epoch to {log}", output);
         Assert.Contains($"wrote the last checkpoint to {Path.Combine(checkpoints, "checkpoint.npz")} (--resume {checkpoints} goes on from it)", output);
         // a file where the directory should be is one line
-        File.WriteAllText(Path.Combine(_directory, "file"), "");
-        (code, _, error) = Run([.. Small, "--layer-sizes", "2;8;2", "--checkpoint", Path.Combine(_directory, "file")]);
+        File.WriteAllText(Path.Combine(Folder, "file"), "");
+        (code, _, error) = Run([.. Small, "--layer-sizes", "2;8;2", "--checkpoint", Path.Combine(Folder, "file")]);
         OneLine(code, error, "is a file: give a directory");
     }
 
@@ -90,18 +74,18 @@ public sealed class MlpToolMessagesTests : IDisposable
     public void Links_that_lead_nowhere_under_resume_name_the_option()
     {
         if (OperatingSystem.IsWindows()) return;
-        string loop = Path.Combine(_directory, "loop"), dangling = Path.Combine(_directory, "dangling");
+        string loop = Path.Combine(Folder, "loop"), dangling = Path.Combine(Folder, "dangling");
         Directory.CreateDirectory(loop);
         File.CreateSymbolicLink(Path.Combine(loop, "checkpoint.npz"), Path.Combine(loop, "checkpoint.npz"));   // a link to itself
         Directory.CreateDirectory(dangling);
-        File.CreateSymbolicLink(Path.Combine(dangling, "checkpoint.npz"), Path.Combine(_directory, "nowhere.npz"));
+        File.CreateSymbolicLink(Path.Combine(dangling, "checkpoint.npz"), Path.Combine(Folder, "nowhere.npz"));
         foreach (string directory in new[] { loop, dangling })
         {
             var (code, _, error) = Run([.. Small, "--layer-sizes", "2;8;2", "--resume", directory]);
             OneLine(code, error, "error: --resume: ");
         }
         // a checkpoint directory that is a link to itself
-        string selfLink = Path.Combine(_directory, "self");
+        string selfLink = Path.Combine(Folder, "self");
         Directory.CreateSymbolicLink(selfLink, selfLink);
         var (status, _, message) = Run([.. Small, "--layer-sizes", "2;8;2", "--checkpoint", selfLink]);
         OneLine(status, message, "--checkpoint");
@@ -110,7 +94,7 @@ public sealed class MlpToolMessagesTests : IDisposable
     [Fact]
     public void The_log_has_the_validation_accuracy_and_the_plot_whole_epochs()
     {
-        string csv = Path.Combine(_directory, "log.csv");
+        string csv = Path.Combine(Folder, "log.csv");
         var (code, output, error) = Run([.. Small, "--layer-sizes", "2;8;2", "--epochs", "4", "--validation-split", "0.2", "--log", csv]);
         Assert.True(code == 0, error);
         var rows = File.ReadAllLines(csv);

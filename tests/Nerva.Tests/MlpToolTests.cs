@@ -7,20 +7,10 @@ namespace Nerva.Tests;
 
 /// <summary>The mlp tool end to end, on generated data; every failure is one line without a stack trace.</summary>
 [Collection(ThreadCountCollection.Name)]
-public sealed partial class MlpToolTests : IDisposable
+public sealed partial class MlpToolTests : ToolTest
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-mlp-").FullName;
-
-    // the tool sets the process-wide thread count from --threads; every test gets the count it started with back
-    private readonly int _threads = Kernels.Parallelism.Threads;
-
-    public void Dispose()
-    {
-        Kernels.Parallelism.Threads = _threads;
-        Directory.Delete(_directory, recursive: true);
-    }
-
-    private static readonly string[] Base =
+    /// <summary>Checkerboard of 2000 samples in batches of 32 (63 an epoch), 2-64-64-2 with momentum, one thread.</summary>
+    internal static readonly string[] Base =
     [
         "--generate-dataset", "checkerboard", "--dataset-size", "2000", "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;64;64;2",
         "--layer-weights", "He", "--optimizers", "Momentum(0.9)", "--learning-rate", "0.05", "--loss", "SoftmaxCrossEntropy",
@@ -30,25 +20,7 @@ public sealed partial class MlpToolTests : IDisposable
     private static readonly string[] Checkerboard = Base;
 
     /// <summary>The base arguments with some options replaced or added.</summary>
-    private static string[] With(params string[] changes)
-    {
-        var result = Base.ToList();
-        for (int c = 0; c < changes.Length; c += 2)
-        {
-            int at = result.IndexOf(changes[c]);
-            if (at >= 0) result[at + 1] = changes[c + 1];
-            else result.AddRange([changes[c], changes[c + 1]]);
-        }
-        return [.. result];
-    }
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        int code = Mlp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static string[] With(params string[] changes) => Replaced(Base, changes);
 
     private static double[] Losses(string output) => [.. EpochLine().Matches(output).Select(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))];
 
@@ -84,7 +56,7 @@ public sealed partial class MlpToolTests : IDisposable
             return x;
         }
         long[] train = new long[400], test = new long[100];
-        string path = Path.Combine(_directory, "blobs.npz");
+        string path = Path.Combine(Folder, "blobs.npz");
         Npz.Write(path,
         [
             new("Xtrain", NpyArray.FromFloats(Blobs(400, train), 400, 2)), new("Ttrain", NpyArray.FromInt64(train, 400)),
@@ -120,7 +92,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void Saved_weights_are_the_trained_ones_and_load_back()
     {
-        string initial = Path.Combine(_directory, "initial.npz"), trained = Path.Combine(_directory, "trained.npz");
+        string initial = Path.Combine(Folder, "initial.npz"), trained = Path.Combine(Folder, "trained.npz");
         var run = Run([.. Checkerboard, "--epochs", "3", "--save-initial-weights", initial, "--save-weights", trained, "--no-shuffle"]);
         Assert.Equal(0, run.Code);
         Assert.NotEqual(Npz.Read(initial)["W1"].ToFloats(), Npz.Read(trained)["W1"].ToFloats());
@@ -140,7 +112,7 @@ public sealed partial class MlpToolTests : IDisposable
         // mnist.npz as Keras ships it: uint8 images (N, 28, 28) and uint8 labels.
         var images = new byte[4 * 28 * 28];
         images[0] = 255;
-        string mnist = Directory.CreateDirectory(Path.Combine(_directory, "mnist")).FullName;
+        string mnist = Directory.CreateDirectory(Path.Combine(Folder, "mnist")).FullName;
         Npz.Write(Path.Combine(mnist, "mnist.npz"),
         [
             new("x_train", NpyArray.FromBytes(images, 4, 28, 28)), new("y_train", NpyArray.FromBytes([0, 9, 3, 3], 4)),
@@ -151,7 +123,7 @@ public sealed partial class MlpToolTests : IDisposable
         Assert.Contains("Xtrain 4×784, Ttrain 4×10, Xtest 4×784, Ttest 4×10", output);
 
         // --preprocessed: epoch0.npz before training, epoch<k>.npz at the start of epoch k.
-        string preprocessed = Directory.CreateDirectory(Path.Combine(_directory, "pre")).FullName;
+        string preprocessed = Directory.CreateDirectory(Path.Combine(Folder, "pre")).FullName;
         for (int epoch = 0; epoch < 3; epoch++)
         {
             var data = Nerva.Data.GeneratedDatasets.Generate("checkerboard", 50 + 10 * epoch, new Rng((ulong)epoch));
@@ -170,7 +142,7 @@ public sealed partial class MlpToolTests : IDisposable
     {
         // The original writes W1, b1, W2, b2 only; batch-norm parameters keep their initial values.
         var rng = new Rng(5);
-        string path = Path.Combine(_directory, "original.npz");
+        string path = Path.Combine(Folder, "original.npz");
         var W1 = new float[8 * 2];
         W1[3] = 0.5f;
         Npz.Write(path,
@@ -260,10 +232,10 @@ public sealed partial class MlpToolTests : IDisposable
         var (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--save-weights", "/nonexistent/dir/w.npz");
         Assert.Equal(1, code);
         Assert.Contains("cannot write /nonexistent/dir/w.npz: the directory /nonexistent/dir does not exist", error);
-        (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--save-initial-weights", _directory);
+        (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2", "--load-dataset", "/nonexistent/data.npz", "--save-initial-weights", Folder);
         Assert.Equal(1, code);
         Assert.Contains("is a directory", error);
-        Assert.Empty(Directory.GetFiles(_directory));   // the probe left nothing behind
+        Assert.Empty(Directory.GetFiles(Folder));   // the probe left nothing behind
     }
 
     [Fact]
@@ -272,7 +244,7 @@ public sealed partial class MlpToolTests : IDisposable
         var (code, _, error) = Run("--layers", "ReLU;Linear", "--layer-sizes", "2;4;2");
         Assert.Equal(1, code);
         Assert.Contains("no data: give one of --dataset fashion-mnist", error);
-        string weights = Path.Combine(_directory, "w.npz");
+        string weights = Path.Combine(Folder, "w.npz");
         Assert.Equal(0, Run([.. Checkerboard, "--epochs", "0", "--save-weights", weights]).Code);
         var bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length / 3)]);
@@ -332,7 +304,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void Sparse_weights_save_as_csr_arrays_that_SciPy_reads_and_load_back_with_their_support()
     {
-        string path = Path.Combine(_directory, "sparse.npz");
+        string path = Path.Combine(Folder, "sparse.npz");
         string[] sparse = [.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.25;1", "--epochs", "2"];
         var run = Run([.. sparse, "--save-weights", path]);
         Assert.True(run.Code == 0, run.Error);
@@ -366,7 +338,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void A_corrupt_sparse_weights_file_is_one_line_naming_the_problem()
     {
-        string path = Path.Combine(_directory, "sparse.npz");
+        string path = Path.Combine(Folder, "sparse.npz");
         string[] sparse = [.. With("--layer-sizes", "2;64;64;2"), "--densities", "1;0.25;1"];
         Assert.Equal(0, Run([.. sparse, "--epochs", "0", "--save-weights", path]).Code);
         var good = Npz.Read(path);
@@ -411,7 +383,7 @@ public sealed partial class MlpToolTests : IDisposable
         // a binary problem (is x₀ > x₁?) for one sigmoid output and binary cross-entropy (seed 003), targets saved as (N, 1) floats
         var data = GeneratedDatasets.Generate("checkerboard", 2000, new Rng(3));
         var column = (Matrix<float> X) => NpyArray.FromFloats([.. Enumerable.Range(0, X.Rows).Select(i => X[i, 0] > X[i, 1] ? 1f : 0f)], X.Rows, 1);
-        string path = Path.Combine(_directory, "binary.npz");
+        string path = Path.Combine(Folder, "binary.npz");
         Npz.Write(path,
         [
             new("Xtrain", NpyArray.FromFloats(data.Xtrain.AsSpan().ToArray(), data.Xtrain.Rows, 2)), new("Ttrain", column(data.Xtrain)),
@@ -431,7 +403,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void A_saved_model_evaluates_and_predicts_without_its_architecture_on_the_command_line()
     {
-        string model = Path.Combine(_directory, "m.npz"), csv = Path.Combine(_directory, "p.csv"), onnx = Path.Combine(_directory, "m.onnx");
+        string model = Path.Combine(Folder, "m.npz"), csv = Path.Combine(Folder, "p.csv"), onnx = Path.Combine(Folder, "m.onnx");
         var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--normalize", "--save-model", model]);
         Assert.True(code == 0, error);
         double trained = double.Parse(AccuracyLine().Matches(output)[^1].Groups[1].Value, CultureInfo.InvariantCulture);
@@ -451,7 +423,7 @@ public sealed partial class MlpToolTests : IDisposable
         (code, _, error) = Run([.. Checkerboard, "--load-model", model]);
         Assert.Equal(1, code);
         Assert.Contains("--load-model brings the network: give it without --layers", error);
-        (code, _, error) = Run("--generate-dataset", "checkerboard", "--load-model", Path.Combine(_directory, "none.npz"), "--epochs", "0");
+        (code, _, error) = Run("--generate-dataset", "checkerboard", "--load-model", Path.Combine(Folder, "none.npz"), "--epochs", "0");
         Assert.Equal(1, code);
         Assert.Contains("error: --load-model: ", error);
     }
@@ -493,7 +465,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void The_metrics_log_has_the_epoch_lines_numbers()
     {
-        string csv = Path.Combine(_directory, "metrics.csv"), jsonl = Path.Combine(_directory, "metrics.jsonl");
+        string csv = Path.Combine(Folder, "metrics.csv"), jsonl = Path.Combine(Folder, "metrics.jsonl");
         var (code, output, error) = Run([.. Checkerboard, "--epochs", "3", "--densities", "0.5;1;1", "--log", csv]);
         Assert.True(code == 0, error);
         var lines = File.ReadAllLines(csv);
@@ -516,7 +488,7 @@ public sealed partial class MlpToolTests : IDisposable
         var objects = File.ReadAllLines(jsonl).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToArray();
         Assert.Equal([0, 1], objects.Select(o => o.GetProperty("epoch").GetInt32()));
         Assert.Equal(0.05, objects[1].GetProperty("lr").GetDouble());
-        (code, _, error) = Run([.. Checkerboard, "--epochs", "1", "--log", Path.Combine(_directory, "metrics.txt")]);
+        (code, _, error) = Run([.. Checkerboard, "--epochs", "1", "--log", Path.Combine(Folder, "metrics.txt")]);
         Assert.Equal(1, code);
         Assert.Contains("the name must end in .csv or .jsonl", error);
     }
@@ -527,7 +499,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void A_run_resumed_from_a_checkpoint_ends_with_the_weights_of_the_run_without_a_stop()
     {
-        string whole = Path.Combine(_directory, "whole.npz"), resumed = Path.Combine(_directory, "resumed.npz"), checkpoints = Path.Combine(_directory, "checkpoints");
+        string whole = Path.Combine(Folder, "whole.npz"), resumed = Path.Combine(Folder, "resumed.npz"), checkpoints = Path.Combine(Folder, "checkpoints");
         Directory.CreateDirectory(checkpoints);
         var (code, _, error) = Run([.. Resumable, "--epochs", "5", "--save-weights", whole]);
         Assert.True(code == 0, error);
@@ -552,7 +524,7 @@ public sealed partial class MlpToolTests : IDisposable
     public void A_run_killed_mid_epoch_resumes_to_the_same_weights()
     {
         if (OperatingSystem.IsWindows()) return;
-        string whole = Path.Combine(_directory, "whole.npz"), resumed = Path.Combine(_directory, "resumed.npz"), checkpoints = Path.Combine(_directory, "checkpoints");
+        string whole = Path.Combine(Folder, "whole.npz"), resumed = Path.Combine(Folder, "resumed.npz"), checkpoints = Path.Combine(Folder, "checkpoints");
         Directory.CreateDirectory(checkpoints);
         string[] run = [.. Resumable.Select(arg => arg == "2000" ? "20000" : arg), "--epochs", "40"];
         var (code, _, error) = Run([.. run, "--save-weights", whole]);
@@ -578,7 +550,7 @@ public sealed partial class MlpToolTests : IDisposable
     [Fact]
     public void The_curves_png_plots_the_logged_values()
     {
-        string csv = Path.Combine(_directory, "metrics.csv"), png = Path.Combine(_directory, "curves.png");
+        string csv = Path.Combine(Folder, "metrics.csv"), png = Path.Combine(Folder, "curves.png");
         var (code, _, error) = Run([.. Checkerboard, "--epochs", "4", "--validation-split", "0.1", "--log", csv, "--plot", png]);
         Assert.True(code == 0, error);
         var bytes = File.ReadAllBytes(png);

@@ -12,17 +12,13 @@ namespace Nerva.Tests;
 /// their range, and arrays larger than the network can use (refused from their header, before they are decompressed).
 /// </summary>
 [Collection(ThreadCountCollection.Name)]
-public sealed class ModelFileValidationTests : IDisposable
+public sealed class ModelFileValidationTests : ToolTest
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-modelfile-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
     /// <summary>A saved model with batch normalization, its arrays as read back.</summary>
     private (string Path, Dictionary<string, NpyArray> Arrays) Saved()
     {
         var model = new Model(Model.Create("4-8-3", layers: "ReLU;BatchNormalization;Linear", optimizer: "Adam", seed: 1).Network, loss: "SquaredError");
-        string path = Path.Combine(_directory, "m.npz");
+        string path = Path.Combine(Folder, "m.npz");
         model.Save(path);
         return (path, Npz.Read(path));
     }
@@ -97,14 +93,12 @@ public sealed class ModelFileValidationTests : IDisposable
         var data = GeneratedDatasets.Generate("checkerboard", 200, new Rng(1));
         var model = Model.Create("2-8-2", seed: 1);
         model.Train(data, loss: "SoftmaxCrossEntropy", epochs: 1, batchSize: 20);
-        string path = Path.Combine(_directory, "ce.npz");
+        string path = Path.Combine(Folder, "ce.npz");
         model.Save(path);
         Assert.Equal("SoftmaxCrossEntropy", Model.Load(path).Loss);
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        int code = Mlp.Run(["--generate-dataset", "checkerboard", "--dataset-size", "200", "--load-model", path, "--epochs", "0", "--threads", "1"], output, error);
-        Assert.True(code == 0, error.ToString());
-        Assert.Contains("loss = SoftmaxCrossEntropyLoss()", output.ToString());
+        var (code, output, error) = Run("--generate-dataset", "checkerboard", "--dataset-size", "200", "--load-model", path, "--epochs", "0", "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("loss = SoftmaxCrossEntropyLoss()", output);
         // the loss of a model without one (an earlier file) is the tool's default, as before
         Assert.Null(new Model(model.Network).Loss);
     }
@@ -113,7 +107,7 @@ public sealed class ModelFileValidationTests : IDisposable
     public void A_version_1_file_keeps_its_AllReLU_alpha_as_written()
     {
         var model = Model.Create("4-8-8-3", activation: "AllReLU(0.3)", seed: 1);
-        string path = Path.Combine(_directory, "v1.npz");
+        string path = Path.Combine(Folder, "v1.npz");
         model.Save(path);
         var arrays = Npz.Read(path);
         string json = Description(arrays);
@@ -168,7 +162,7 @@ public sealed class ModelFileValidationTests : IDisposable
     {
         // W1 as CSR arrays claiming 10⁸ rows (compressed zeros: a few hundred KB that inflate to 400 MB) for a layer of 8
         var network = Model.Create("4-8-3", density: 0.5, seed: 1).Network;
-        string path = Path.Combine(_directory, "huge.npz");
+        string path = Path.Combine(Folder, "huge.npz");
         WeightsFile.Save(network, path);
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
         {

@@ -12,24 +12,10 @@ namespace Nerva.Tests;
 /// after the resume (gradient growth reads the last dropout mask there), mid-epoch steps, and early stopping.
 /// </summary>
 [Collection(ThreadCountCollection.Name)]
-public sealed partial class ResumeTests : IDisposable
+public sealed partial class ResumeTests : ToolTest
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("nerva-resume-").FullName;
-    private readonly int _threads = Kernels.Parallelism.Threads;
-
-    public void Dispose()
-    {
-        Kernels.Parallelism.Threads = _threads;
-        Directory.Delete(_directory, recursive: true);
-    }
-
-    /// <summary>2000 samples in batches of 32: 63 batches an epoch.</summary>
-    private static readonly string[] Base =
-    [
-        "--generate-dataset", "checkerboard", "--dataset-size", "2000", "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;64;64;2",
-        "--layer-weights", "He", "--optimizers", "Momentum(0.9)", "--learning-rate", "0.05", "--loss", "SoftmaxCrossEntropy",
-        "--batch-size", "32", "--seed", "7", "--threads", "1", "--no-statistics",
-    ];
+    /// <summary>The tool tests' run (63 batches an epoch) without the statistics.</summary>
+    private static readonly string[] Base = [.. MlpToolTests.Base, "--no-statistics"];
 
     private static readonly string[] Sparse = ["--densities", "0.5;0.5;1"];
     private static readonly string[] Dropout = ["--dropouts", "0.1;0.1;0"];
@@ -65,8 +51,8 @@ public sealed partial class ResumeTests : IDisposable
     [MemberData(nameof(Options))]
     public void A_resumed_run_ends_with_the_weights_of_the_run_without_a_stop(string name, string[] options)
     {
-        string[] run = With(options);
-        string whole = Path.Combine(_directory, "whole.npz"), resumed = Path.Combine(_directory, "resumed.npz"), checkpoints = Path.Combine(_directory, "ck");
+        string[] run = Replaced(Base, options);
+        string whole = Path.Combine(Folder, "whole.npz"), resumed = Path.Combine(Folder, "resumed.npz"), checkpoints = Path.Combine(Folder, "ck");
         Succeed(name, [.. run, "--epochs", "4", "--save-weights", whole]);
         Succeed(name, [.. run, "--epochs", "2", "--checkpoint", checkpoints]);
         string output = Succeed(name, [.. run, "--epochs", "4", "--resume", checkpoints, "--save-weights", resumed]);
@@ -78,7 +64,7 @@ public sealed partial class ResumeTests : IDisposable
     public void Early_stopping_resumes_with_its_best_epoch_and_patience()
     {
         string[] run = [.. Base, "--validation-split", "0.2", "--early-stopping", "2"];
-        string whole = Path.Combine(_directory, "whole.npz");
+        string whole = Path.Combine(Folder, "whole.npz");
         string output = Succeed("whole", [.. run, "--epochs", "10", "--save-weights", whole]);
         var stop = EarlyStop().Match(output);
         Assert.True(stop.Success, output);
@@ -87,7 +73,7 @@ public sealed partial class ResumeTests : IDisposable
         // stopped after every epoch up to the early stop, and resumed: the same stop, the same restored weights
         for (int k = 1; k <= stopped; k++)
         {
-            string checkpoints = Path.Combine(_directory, $"ck{k}"), resumed = Path.Combine(_directory, $"resumed{k}.npz");
+            string checkpoints = Path.Combine(Folder, $"ck{k}"), resumed = Path.Combine(Folder, $"resumed{k}.npz");
             Succeed($"stop at {k}", [.. run, "--epochs", k.ToString(CultureInfo.InvariantCulture), "--checkpoint", checkpoints]);
             string again = Succeed($"resume from {k}", [.. run, "--epochs", "10", "--resume", checkpoints, "--save-weights", resumed]);
             Assert.Equal(Weights(whole), Weights(resumed));
@@ -106,7 +92,7 @@ public sealed partial class ResumeTests : IDisposable
 
         var first = Model.Create("2-16-2", optimizer: "Adam", seed: 2);
         var sgd = Trainer(first);
-        string path = Path.Combine(_directory, "adam.npz");
+        string path = Path.Combine(Folder, "adam.npz");
         sgd.EpochCompleted += m =>
         {
             if (m.Epoch == 2) Training.Checkpoint.Save(path, sgd, m.Epoch);
@@ -125,7 +111,7 @@ public sealed partial class ResumeTests : IDisposable
     [Fact]
     public void A_checkpoint_of_the_earlier_format_is_refused_with_one_line()
     {
-        string checkpoints = Path.Combine(_directory, "ck");
+        string checkpoints = Path.Combine(Folder, "ck");
         Succeed("checkpoint", [.. Base, "--epochs", "1", "--checkpoint", checkpoints]);
         string file = Path.Combine(checkpoints, "checkpoint.npz");
         Npz.Write(file, Npz.Read(file).Where(pair => pair.Key is not ("version" or "steps" or "early_stopping")).ToList());
@@ -135,30 +121,11 @@ public sealed partial class ResumeTests : IDisposable
         Assert.Single(error.TrimEnd().Split('\n'));
     }
 
-    private static string[] With(string[] options)
-    {
-        var result = Base.ToList();
-        for (int c = 0; c < options.Length; c += 2)
-        {
-            int at = result.IndexOf(options[c]);
-            if (at >= 0) result[at + 1] = options[c + 1];
-            else result.AddRange([options[c], options[c + 1]]);
-        }
-        return [.. result];
-    }
-
     private static string Succeed(string name, string[] args)
     {
         var (code, output, error) = Run(args);
         Assert.True(code == 0, $"{name}: {error}");
         return output;
-    }
-
-    private static (int Code, string Output, string Error) Run(string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        return (Mlp.Run(args, output, error), output.ToString(), error.ToString());
     }
 
     /// <summary>Every array of a weights file, as bits.</summary>

@@ -117,6 +117,20 @@ public sealed class HeapLimitTests : IDisposable
     }
 
     [Fact]
+    public void A_network_that_trains_within_the_limit_is_also_saved_within_it()
+    {
+        // 2-6000-6000-2: 144 MB of W2 and as much DW. The writers copied every array twice before writing, so this run
+        // trained and then lost its weights to "out of memory"; they now write from the network's own memory
+        string weights = Path.Combine(_directory, "w.npz"), model = Path.Combine(_directory, "m.npz"), checkpoints = Path.Combine(_directory, "ck");
+        var (code, output, error) = Mlp("--generate-dataset", "checkerboard", "--dataset-size", "200", "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;6000;6000;2",
+            "--epochs", "1", "--batch-size", "50", "--threads", "1", "--save-weights", weights, "--save-model", model, "--checkpoint", checkpoints);
+        Assert.True(code == 0, error);
+        Assert.Contains($"wrote the model to {model}", output);
+        Assert.Equal(6000L * 6000, Npz.Read(weights)["W2"].Count);
+        Assert.True(File.Exists(Path.Combine(checkpoints, "checkpoint.npz")));
+    }
+
+    [Fact]
     public void A_member_nobody_asked_for_is_never_decompressed()
     {
         // a valid dataset beside a 600 MB member of zeros: it trains (zero epochs) within the limit

@@ -158,6 +158,25 @@ public sealed class ModelFileValidationTests : ToolTest
     }
 
     [Fact]
+    public void A_kilobyte_that_claims_a_sparse_layer_of_two_billion_inputs_is_refused_before_it_is_built()
+    {
+        // consistent arrays (one stored weight, the CSR shape [2, 2·10⁹]): building the layer allocated 24 GB (the column
+        // index of D + 1 offsets and more) before this check; no array of the file confirms D
+        string json = """{"format":"Nerva.NET model","version":2,"layers":["Linear"],"sizes":[2000000000,2],"dropouts":[0],"densities":[1e-9],"optimizers":["GradientDescent"],"scale_pixels":false}""";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        string path = Path.Combine(Folder, "bomb.npz");
+        Npz.Write(path, new Dictionary<string, NpyArray>
+        {
+            ["model"] = NpyArray.FromBytes(bytes, bytes.Length), ["W1_data"] = NpyArray.FromFloats([1], 1), ["W1_indices"] = NpyArray.FromInt32([0], 1),
+            ["W1_indptr"] = NpyArray.FromInt32([0, 1, 1], 3), ["W1_shape"] = NpyArray.FromInt64([2, 2_000_000_000], 2), ["b1"] = NpyArray.FromFloats([0, 0], 2),
+        }.ToList());
+        Assert.True(new FileInfo(path).Length < 2048);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("layer 1 is sparse with 2000000000 inputs, more than the 9 values the file holds", Refused(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8 << 20);
+    }
+
+    [Fact]
     public void A_weights_file_of_a_huge_sparse_layer_is_refused_from_its_header()
     {
         // W1 as CSR arrays claiming 10⁸ rows (compressed zeros: a few hundred KB that inflate to 400 MB) for a layer of 8

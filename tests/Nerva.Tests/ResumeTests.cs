@@ -109,6 +109,35 @@ public sealed partial class ResumeTests : ToolTest
     }
 
     [Fact]
+    public void A_checkpoint_is_read_only_as_far_as_its_network_can_use()
+    {
+        var data = GeneratedDatasets.Generate("checkerboard", 200, new Rng(1));
+        var model = Model.Create("2-16-2", optimizer: "Adam", seed: 2);
+        var sgd = new Training.StochasticGradientDescent(model.Network, new Losses.SoftmaxCrossEntropyLoss(), new Schedulers.ConstantScheduler(0.01),
+            new Training.TrainingOptions { Epochs = 1, BatchSize = 50 });
+        sgd.Train(data);
+        string path = Path.Combine(Folder, "checkpoint.npz");
+        Training.Checkpoint.Save(path, sgd, 1);
+        // a member nobody reads (100 MB of zeros) is never decompressed; a state that claims more values than its
+        // parameter has is refused from its header
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            using var entry = zip.CreateEntry("junk.npy", System.IO.Compression.CompressionLevel.Fastest).Open();
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 100; i++) entry.Write(zeros);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(1, Training.Checkpoint.Load(path, sgd));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8 << 20);
+        Training.Checkpoint.Save(path, sgd, 1);
+        var arrays = Npz.Read(path);
+        arrays["state_1_1_1"] = NpyArray.FromFloats(new float[1000], 1000);
+        Npz.Write(path, [.. arrays]);
+        Assert.Contains("state_1_1_1: shape (1000) holds 1000 elements; at most 32 are expected here",
+            Assert.Throws<DataFormatException>(() => Training.Checkpoint.Load(path, sgd)).Message);
+    }
+
+    [Fact]
     public void A_checkpoint_of_the_earlier_format_is_refused_with_one_line()
     {
         string checkpoints = Path.Combine(Folder, "ck");

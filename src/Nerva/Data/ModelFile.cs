@@ -88,6 +88,11 @@ internal static class ModelFile
         // every layer's size confirmed by its weight arrays before anything is allocated for it
         var densities = new double[linearCount];
         foreach (var p in plan.Where(p => p.Kind == "Dense")) densities[p.Dense] = Density(arrays, $"W{p.Dense + 1}", p.Output, p.Input, described[p.Dense], path);
+        // A sparse layer's inputs are the one size no array confirms (its column index takes D + 1 offsets): a kilobyte
+        // that claims 2·10⁹ of them would allocate gigabytes. Up to 2²⁴ inputs, or as many as the file holds values.
+        long held = arrays.Values.Sum(array => array.Count);
+        foreach (var p in plan.Where(p => p.Kind == "Dense" && densities[p.Dense] < 1 && p.Input > Math.Max(1L << 24, held)))
+            throw Invalid(path, $"layer {p.Dense + 1} is sparse with {p.Input} inputs, more than the {held} values the file holds");
         int convolution = 0;
         foreach (var p in plan.Where(p => p.Kind == "Conv"))
         {

@@ -58,9 +58,19 @@ public static class WeightsFile
     public static void Load(MultilayerPerceptron<float> mlp, string path)
     {
         ArgumentNullException.ThrowIfNull(mlp);
-        // only the arrays this network can take, none larger than it can use (refused before it is decompressed): a W as
-        // dense or CSR arrays, every vector; and a model's description
-        var limits = new Dictionary<string, long>(StringComparer.Ordinal) { [ModelFile.DescriptionKey] = ModelFile.MaxDescriptionBytes };
+        // only the arrays this network can take, none larger than it can use (refused before it is decompressed); and a
+        // model's description
+        var limits = Limits(mlp);
+        limits[ModelFile.DescriptionKey] = ModelFile.MaxDescriptionBytes;
+        var arrays = Npz.Read(path, limits);
+        if (arrays.TryGetValue(ModelFile.DescriptionKey, out var description)) ModelFile.CheckArchitecture(mlp, description, path);
+        Load(mlp, arrays, path);
+    }
+
+    /// <summary>The most elements each array of this network's file may hold, by name: a W as dense or CSR arrays, every vector.</summary>
+    internal static Dictionary<string, long> Limits(MultilayerPerceptron<float> mlp)
+    {
+        var limits = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (key, linear, _, _, shape) in Arrays(mlp))
         {
             long count = shape.Aggregate(1L, (a, b) => a * b);
@@ -68,9 +78,7 @@ public static class WeightsFile
             if (linear is null) continue;
             (limits[key + "_data"], limits[key + "_indices"], limits[key + "_indptr"], limits[key + "_shape"]) = (count, count, linear.OutputSize + 1L, 2);
         }
-        var arrays = Npz.Read(path, limits);
-        if (arrays.TryGetValue(ModelFile.DescriptionKey, out var description)) ModelFile.CheckArchitecture(mlp, description, path);
-        Load(mlp, arrays, path);
+        return limits;
     }
 
     /// <summary>

@@ -54,7 +54,7 @@ public static class Checkpoint
     {
         ArgumentNullException.ThrowIfNull(trainer);
         var mlp = trainer.Network;
-        var arrays = Npz.Read(path);
+        var arrays = Npz.Read(path, Limits(trainer));
         var version = arrays.TryGetValue("version", out var v) && v.Kind == 'i' && v.Count == 1 ? v.ToInt64()[0] : 1;
         if (version != Version)
             throw new DataFormatException($"{path}: a checkpoint of format {version}; this version reads format {Version} (format 1 lacked Adam's step count, the dropout masks and early stopping's state): start the run again");
@@ -86,6 +86,22 @@ public static class Checkpoint
         if (best.Count > 0) CheckBest(best, mlp, path);
         trainer.Restore(batches, ((int)e3[0], e3[1], best.Count > 0 ? best : null), e3[2] == 1);
         return (int)epochs;
+    }
+
+    /// <summary>
+    /// The most elements each member may hold, by name, for this trainer's network: its weights (and the best epoch's), its
+    /// optimizer states and masks, the counters. Any other member is never decompressed; a larger one is refused from its header.
+    /// </summary>
+    private static Dictionary<string, long> Limits(StochasticGradientDescent trainer)
+    {
+        var mlp = trainer.Network;
+        var limits = WeightsFile.Limits(mlp);
+        foreach (var (key, limit) in limits.ToList()) limits[BestPrefix + key] = limit;
+        foreach (var (key, state) in States(mlp)) limits[key] = state.Length;
+        foreach (var (key, layer) in Masks(mlp)) limits[key] = layer.R.Length;
+        limits["steps"] = Optimizers(mlp).Count();
+        (limits["rng"], limits["epochs"], limits["batches"], limits["version"], limits["early_stopping"]) = (4, 1, 1, 1, 3);
+        return limits;
     }
 
     /// <summary>Every optimizer state matrix, by its key: state_&lt;layer&gt;_&lt;parameter&gt;_&lt;k&gt;, counted from 1.</summary>

@@ -35,6 +35,25 @@ public sealed class LibraryArgumentTests : ToolTest
     }
 
     [Fact]
+    public void Cancellation_stops_after_the_batch_and_before_the_statistics()
+    {
+        var data = GeneratedDatasets.Generate("checkerboard", 1000, new Rng(1));
+        var model = Model.Create("2-8-2", seed: 1);
+        var sgd = new StochasticGradientDescent(model.Network, new Losses.SquaredErrorLoss(), new Schedulers.ConstantScheduler(0.01), new TrainingOptions { Epochs = 3, BatchSize = 100 });
+        using var source = new CancellationTokenSource();
+        int epochs = 0;
+        sgd.EpochCompleted += _ => epochs++;
+        sgd.BatchCompleted += b =>
+        {
+            if (b.Batch == b.Batches) source.Cancel();   // the epoch's last batch: its statistics come next
+        };
+        Assert.Throws<OperationCanceledException>(() => sgd.Train(data, cancellation: source.Token));
+        Assert.Equal(1, epochs);   // epoch 0's line only
+        Assert.Equal(10, sgd.BatchesDone);
+        Assert.InRange(sgd.Evaluate(data.Xtest, data.Ttest).Accuracy, 0, 1);   // evaluation afterwards is not cancelled
+    }
+
+    [Fact]
     public void Optimizer_parameters_are_checked_by_the_library()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new Optimizers.Adam(Beta1: 2));

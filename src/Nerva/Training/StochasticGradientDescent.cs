@@ -63,8 +63,8 @@ public sealed class StochasticGradientDescent(
     /// Trains for the configured epochs and returns the final test accuracy and the summed epoch times. A run resumed from a
     /// checkpoint (<see cref="Checkpoint"/>) passes the epochs already done and goes on with epoch
     /// <paramref name="completedEpochs"/> + 1; its first line is the loaded network's. <paramref name="cancellation"/> is
-    /// looked at between batches (an <see cref="OperationCanceledException"/> then ends the run; the network keeps the
-    /// batches done).
+    /// looked at between batches, those of the statistics included (an <see cref="OperationCanceledException"/> then ends
+    /// the run; the network keeps the batches done).
     /// </summary>
     public (double TestAccuracy, double Seconds) Train(Dataset data, int completedEpochs = 0, CancellationToken cancellation = default)
     {
@@ -192,8 +192,8 @@ public sealed class StochasticGradientDescent(
     {
         var data = Data!;
         mlp.IsTraining = false;
-        var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain, 0, TrainingRows(data));
-        var (_, testAccuracy) = Evaluate(data.Xtest, data.Ttest);
+        var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain, 0, TrainingRows(data), _cancellation);
+        var (_, testAccuracy) = Evaluate(data.Xtest, data.Ttest, 0, data.Xtest.Rows, _cancellation);
         mlp.IsTraining = true;
         // finite weights whose outputs overflow: the run has diverged as surely as with NaN weights
         if (!double.IsFinite(trainLoss))
@@ -213,7 +213,7 @@ public sealed class StochasticGradientDescent(
         {
             var data = Data!;
             mlp.IsTraining = false;
-            (_validationLoss, validationAccuracy) = Evaluate(data.Xtrain, data.Ttrain, TrainingRows(data), ValidationRows(data));
+            (_validationLoss, validationAccuracy) = Evaluate(data.Xtrain, data.Ttrain, TrainingRows(data), ValidationRows(data), _cancellation);
             mlp.IsTraining = true;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch,3} validation loss: {_validationLoss:F8}  validation accuracy: {validationAccuracy:F8}"));
         }
@@ -266,16 +266,17 @@ public sealed class StochasticGradientDescent(
     private int TrainingRows(Dataset data) => data.Xtrain.Rows - ValidationRows(data);
 
     /// <summary>(loss summed over X / rows, accuracy) in batches of the batch size.</summary>
-    public (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T) => Evaluate(X, T, 0, X.Rows);
+    public (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T) => Evaluate(X, T, 0, X.Rows, CancellationToken.None);
 
     /// <summary>(loss summed over rows [first, first + count) / count, accuracy) in batches of the batch size.</summary>
-    private (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T, int first, int count)
+    private (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T, int first, int count, CancellationToken cancellation)
     {
         if (count == 0) return (double.NaN, double.NaN);   // no test set
         double sum = 0;
         int correct = 0;
         for (int start = first; start < first + count; start += options.BatchSize)
         {
+            cancellation.ThrowIfCancellationRequested();   // statistics of a large set take long too
             int n = Math.Min(options.BatchSize, first + count - start);
             CopyRows(X, start, n, _X);
             CopyRows(T, start, n, _T);

@@ -56,4 +56,5 @@ internal sealed record MlpSettings
     public double GradientStep { get; init; }
     public bool Verbose { get; init; }
     public bool Debug { get; init; }
+    public bool Distributed { get; init; }
 }

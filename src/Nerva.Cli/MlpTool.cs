@@ -1,5 +1,6 @@
 using System.Globalization;
 using Nerva.Data;
+using Nerva.Distributed;
 using Nerva.Kernels;
 using Nerva.Layers;
 using Nerva.Schedulers;
@@ -17,8 +18,12 @@ internal static class MlpTool
     /// <summary>The most samples --generate-dataset draws (two features each: 800 MB of training inputs).</summary>
     private const int MaxDatasetSize = 100_000_000;
 
-    public static double Run(MlpSettings s, TextWriter output, CancellationToken cancellation = default)
+    public static double Run(MlpSettings s, TextWriter output, CancellationToken cancellation = default, ICommunicator? communicator = null)
     {
+        communicator ??= SingleProcess.Instance;
+        // a data-parallel run: only rank 0 writes files (every rank reads what it is given, --resume included)
+        if (communicator.Rank != 0)
+            s = s with { SaveWeights = null, SaveInitialWeights = null, SaveDataset = null, SaveModel = null, Predict = null, ExportOnnx = null, Log = null, Plot = null, CheckpointDirectory = null, Info = false };
         if (s.Epochs < 0) throw new InvalidSpecException($"--epochs must be at least 0, got {s.Epochs}");
         if (s.BatchSize < 1) throw new InvalidSpecException($"--batch-size must be at least 1, got {s.BatchSize}");
         if (s.Threads is < 1) throw new InvalidSpecException($"--threads must be at least 1, got {s.Threads}");
@@ -54,7 +59,16 @@ internal static class MlpTool
             : SpecParser.Scheduler(s.LearningRateScheduler, s.LearningRate);
         if (s.Precision is < 1 or > 17) throw new InvalidSpecException($"--precision must be in 1..17 digits, got {s.Precision}");
         if (s.Threads is int threads) Parallelism.Threads = threads;
+        else if (communicator.Size > 1) Parallelism.Threads = Math.Max(1, Environment.ProcessorCount / LocalRanks(communicator));   // the machine's cores shared by its ranks
         ulong seed = s.Seed ?? (ulong)Random.Shared.NextInt64();
+        if (communicator.Size > 1)
+        {
+            // every replica draws from rank 0's seed: the same data, weights, shuffles and masks
+            Span<byte> bytes = stackalloc byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, seed);
+            communicator.Broadcast(bytes, 0);
+            seed = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        }
         var rng = new Rng(seed);
 
         // idx images whose size is not the network's input are refused from their header, before gigabytes are decompressed
@@ -78,6 +92,11 @@ internal static class MlpTool
         if (s.Verbose || s.Debug)
         {
             output.WriteLine($"seed = {seed}, threads = {Parallelism.Threads}, matrix products: {Kernels<float>.Gemm}");
+            if (communicator.Size > 1)
+            {
+                long floats = mlp.Layers.SelectMany(layer => layer.Parameters).Sum(p => (long)p.Gradient.Length);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{communicator.Size} ranks: each step sums {floats} gradient values ({4.0 * floats / 1048576:F2} MB) over the ranks"));
+            }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded {data.Xtrain.Rows} training and {data.Xtest.Rows} test examples of {data.Features} features in {loadSeconds:F3}s"));
         }
         if (s.Info) PrintInfo(data, mlp, "before training", s.Precision, output);
@@ -102,8 +121,8 @@ internal static class MlpTool
             SparseTraining = sparseTraining,
         };
         // on a terminal, the epoch lines go through the progress display; redirected, straight to the output as ever
-        var lines = TerminalProgress.Wanted(output) ? new LineWriter() : null;
-        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, lines ?? output);
+        var lines = communicator.Size == 1 && TerminalProgress.Wanted(output) ? new LineWriter() : null;   // ranks print plain lines (mpirun forwards them)
+        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, lines ?? output) { Communicator = communicator };
         if (s.Preprocessed is not null)
             sgd.EpochStarting += epoch =>
             {
@@ -155,6 +174,10 @@ internal static class MlpTool
         if (s.Info) PrintInfo(data, mlp, "after training", s.Precision, output);
         return accuracy;
     }
+
+    /// <summary>The ranks on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE; all of them when it does not say).</summary>
+    private static int LocalRanks(ICommunicator communicator)
+        => int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int local) && local >= 1 ? local : communicator.Size;
 
     /// <summary>--checkpoint DIR, created when it does not exist (as Keras' and Lightning's checkpoint callbacks do).</summary>
     private static string CheckpointDirectory(string directory)

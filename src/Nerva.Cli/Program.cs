@@ -1,9 +1,18 @@
 using System.CommandLine;
 using Nerva.Cli;
 using Nerva.Data;
+using Nerva.Distributed;
 using Nerva.Specs;
 using Nerva.Training;
 
+if (MpiCommunicator.Launched)
+{
+    // a rank of an mpirun job: Ctrl-C is mpirun's (it ends every rank), and the output goes through mpirun's
+    // pseudo-terminal as plain lines (.NET's console streams would first write terminal set-up codes into the job's output)
+    using var output = new StreamWriter(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1)) { AutoFlush = true };
+    using var errors = new StreamWriter(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(2, ownsHandle: false), FileAccess.Write, 1)) { AutoFlush = true };
+    return Mlp.Run(args, output, errors);
+}
 using (var interruption = new Interruption())
     return Mlp.Run(args, Console.Out, Console.Error, interruption.Token);
 
@@ -73,6 +82,7 @@ namespace Nerva.Cli
                 GradientStep = new Option<double>("--gradient-step") { DefaultValueFactory = _ => 0, Description = "check gradients of every batch with this finite-difference step" },
                 Verbose = new Option<bool>("--verbose", "-v") { Description = "print the command, the seed, the thread count, the GEMM kernel and the data loading time" },
                 Debug = new Option<bool>("--debug", "-d") { Description = "verbose, and full exception details on errors" },
+                Distributed = new Option<bool>("--distributed") { Description = "data-parallel over MPI (Open MPI): run as 'mpirun -np P mlp …'; implied when mpirun starts several ranks" },
             };
             var root = new RootCommand("""
                 A tool for training multilayer perceptrons (and small convolutional networks) with Nerva.NET.
@@ -139,11 +149,40 @@ namespace Nerva.Cli
                     GradientStep = parse.GetValue(o.GradientStep),
                     Verbose = parse.GetValue(o.Verbose),
                     Debug = parse.GetValue(o.Debug),
+                    Distributed = parse.GetValue(o.Distributed),
                 };
+                if (!(settings.Distributed || MpiCommunicator.Launched)) return Execute(settings, SingleProcess.Instance, output);
+                MpiCommunicator mpi;
+                try
+                {
+                    mpi = new MpiCommunicator();
+                }
+                catch (Exception e) when (e is MpiException or DllNotFoundException or EntryPointNotFoundException)
+                {
+                    error.WriteLine($"error: --distributed: {OneLine(e.Message)}");
+                    return 1;
+                }
+                using (mpi)
+                    return Execute(settings, mpi, mpi.Rank == 0 ? output : TextWriter.Null);
+            });
+            // The tool on one rank (or the one process): its exit code. In a run of several ranks only rank 0 writes output
+            // and files, and a failing rank ends the whole job (MPI_Abort) after its one line, so that no rank waits forever.
+            int Execute(MlpSettings settings, ICommunicator communicator, TextWriter output)
+            {
+                int Fail(string line, int code)
+                {
+                    bool ranks = communicator.Size > 1;
+                    // every rank fails alike on bad input: rank 0's line comes first and its abort ends the others
+                    if (ranks && communicator.Rank != 0) Thread.Sleep(2000);
+                    error.WriteLine(ranks && communicator.Rank != 0 ? $"error: rank {communicator.Rank}: {line["error: ".Length..]}" : line);
+                    error.Flush();
+                    if (ranks) communicator.Abort(code);
+                    return code;
+                }
                 if (settings.Verbose || settings.Debug) output.WriteLine("mlp " + string.Join(' ', args.Select(Quote)));
                 try
                 {
-                    MlpTool.Run(settings, output, cancellation);
+                    MlpTool.Run(settings, output, cancellation, communicator);
                     return 0;
                 }
                 catch (InterruptedException e)
@@ -152,27 +191,25 @@ namespace Nerva.Cli
                     error.WriteLine($"interrupted: {e.Message}");
                     return Interruption.ExitCode;
                 }
-                catch (Exception e) when (e is InvalidSpecException or DataFormatException or IOException or TrainingDivergedException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
+                catch (Exception e) when (e is InvalidSpecException or DataFormatException or IOException or TrainingDivergedException or ArgumentException or UnauthorizedAccessException or NotSupportedException or MpiException)
                 {
-                    error.WriteLine($"error: {OneLine(e.Message)}");
                     if (settings.Debug) error.WriteLine(e);
-                    return 1;
+                    return Fail($"error: {OneLine(e.Message)}", 1);
                 }
                 catch (OutOfMemoryException e)
                 {
                     // a dataset or network larger than this process may hold (a container's limit, DOTNET_GCHeapHardLimit)
-                    error.WriteLine($"error: out of memory: the data or the network needs more than the {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MB this process may use");
                     if (settings.Debug) error.WriteLine(e);
-                    return 1;
+                    return Fail($"error: out of memory: the data or the network needs more than the {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MB this process may use", 1);
                 }
                 catch (Exception e)
                 {
                     // anything else is a defect of ours, still one line (the stack trace with --debug)
-                    error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message.Split('\n', 2)[0].Trim()} (rerun with --debug for details)");
                     if (settings.Debug) error.WriteLine(e);
-                    return 2;
+                    return Fail($"error: internal error ({e.GetType().Name}): {e.Message.Split('\n', 2)[0].Trim()} (rerun with --debug for details)", 2);
                 }
-            });
+            }
+
             // an option given twice is one line of ours (System.CommandLine would say "expects a single argument but 2 were provided")
             var names = root.Options.SelectMany(option => option.Aliases.Prepend(option.Name)).ToHashSet(StringComparer.Ordinal);
             var given = args.TakeWhile(arg => arg != "--").Select(arg => arg.Split('=', 2)[0]).Where(names.Contains).ToList();
@@ -189,7 +226,8 @@ namespace Nerva.Cli
                 error.WriteLine($"error: {OneLine(Suggest(args, names) ?? string.Join("; ", parsed.Errors.Select(e => e.Message)))} (see 'mlp --help')");
                 return 1;
             }
-            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+            // no termination handler of System.CommandLine's: Ctrl-C is ours (Interruption), or mpirun's under mpirun
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null });
         }
 
         /// <summary>"unknown option '--epoch': did you mean --epochs?" for the first argument that looks like an option and is none, or null.</summary>

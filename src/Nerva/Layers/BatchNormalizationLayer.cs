@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Nerva.Distributed;
 using Nerva.Optimizers;
 using static Nerva.MatrixOperations;
 
@@ -23,6 +24,11 @@ namespace Nerva.Layers;
 /// Beyond the original: running estimates of the mean and variance (updated in training with
 /// <see cref="Momentum"/>, the variance with Bessel's correction, as PyTorch does) normalise in
 /// evaluation mode, so that inference does not depend on the batch.
+/// In a data-parallel run (<see cref="Layer{T}.Communicator"/> of several ranks) the statistics are synchronized, as in
+/// PyTorch's SyncBatchNorm: the column sums of the feedforward (Σx, then diag(Rᵀ·R)) and of (25) (columns_sum(DZ),
+/// columns_sum(Z ⊙ DZ)) are summed over every rank's shard and N is the whole batch's rows, so that P ranks compute the
+/// equations of one process on the whole batch (in another summation order); Dβ and Dγ stay each shard's part, summed
+/// with the other gradients.
 /// </summary>
 public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -94,15 +100,19 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         Z.Resize(N, D);
         T epsilon = InvSqrtEpsilon<T>();
         // R = X − row_repeat(columns_mean(X), N), kept in Z; evaluation centres with the running mean.
-        if (IsTraining) ColumnsMean(X, _mean);
+        bool distributed = IsTraining && Communicator.Size > 1;
+        if (distributed) N = DistributedMean();   // the whole batch's mean and row count, over every rank's shard
+        else if (IsTraining) ColumnsMean(X, _mean);
         var mean = IsTraining ? _mean.AsSpan() : RunningMean.AsSpan();
-        for (int i = 0; i < N; i++) Subtract(X.Row(i), mean, Z.Row(i));
+        for (int i = 0; i < X.Rows; i++) Subtract(X.Row(i), mean, Z.Row(i));
         var sigma = InvSqrtSigma.AsSpan();
         if (IsTraining)
         {
             // Σ = diag(Rᵀ·R)ᵀ/N;  Σ^(−1/2) = inv_sqrt(Σ)
             sigma.Clear();
-            for (int i = 0; i < N; i++) AddProduct(sigma, Z.Row(i), Z.Row(i));
+            for (int i = 0; i < X.Rows; i++) AddProduct(sigma, Z.Row(i), Z.Row(i));
+            if (distributed) Communicator.SumOverRanks(sigma);
+            _batchRows = N;
             UpdateRunningEstimates(N);
             for (int j = 0; j < D; j++) sigma[j] = T.One / T.Sqrt(sigma[j] / T.CreateChecked(N) + epsilon);
         }
@@ -115,13 +125,44 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         // Z = (1_N·Σ^(−1/2)) ⊙ R;  Y = (1_N·γ) ⊙ Z + 1_N·β
         var g = Gamma.AsSpan();
         var be = Beta.AsSpan();
-        for (int i = 0; i < N; i++) NormalizeScaleShift(Z.Row(i), sigma, g, be, Y.Row(i));
+        for (int i = 0; i < X.Rows; i++) NormalizeScaleShift(Z.Row(i), sigma, g, be, Y.Row(i));
+    }
+
+    /// <summary>The rows of the whole batch in the last feedforward in training (every rank's shard in a distributed run).</summary>
+    private int _batchRows;
+
+    /// <summary>
+    /// Synchronized statistics (as PyTorch's SyncBatchNorm): the column sums of every rank's shard and its row count,
+    /// summed over the ranks, give the whole batch's mean in <c>_mean</c>; returns the batch's rows.
+    /// </summary>
+    private int DistributedMean()
+    {
+        int D = InputSize;
+        if (_sums.Length != D + 1) _sums = new T[D + 1];
+        var sums = _sums.AsSpan();
+        sums.Clear();
+        for (int i = 0; i < X.Rows; i++) Add(sums[..D], X.Row(i));
+        sums[D] = T.CreateChecked(X.Rows);
+        Communicator.SumOverRanks(sums);
+        int N = int.CreateChecked(sums[D]);
+        var mean = _mean.AsSpan();
+        for (int j = 0; j < D; j++) mean[j] = sums[j] / sums[D];
+        return N;
+    }
+
+    private T[] _sums = [];
+
+    /// <summary>sum += a.</summary>
+    private static void Add(Span<T> sum, ReadOnlySpan<T> a)
+    {
+        for (int j = 0; j < sum.Length; j++) sum[j] += a[j];
     }
 
     /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)
     {
         int N = X.Rows, D = InputSize;
+        bool distributed = Communicator.Size > 1;
         DZ.Resize(N, D);
         // DZ = (1_N·γ) ⊙ DY
         var g = Gamma.AsSpan();
@@ -137,7 +178,17 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         var sumZDZ = _columnsSumZDZ.AsSpan();
         sumZDZ.Clear();
         for (int i = 0; i < N; i++) AddProduct(sumZDZ, Z.Row(i), DZ.Row(i));
-        T n = T.CreateChecked(N);
+        if (distributed)
+        {
+            // the column sums of (25) are the whole batch's: summed over the ranks, with N the batch's rows
+            if (_sums.Length < 2 * D) _sums = new T[2 * D];
+            _columnsSum.AsSpan().CopyTo(_sums);
+            sumZDZ.CopyTo(_sums.AsSpan(D));
+            Communicator.SumOverRanks(_sums.AsSpan(0, 2 * D));
+            _sums.AsSpan(0, D).CopyTo(_columnsSum.AsSpan());
+            _sums.AsSpan(D, D).CopyTo(sumZDZ);
+        }
+        T n = T.CreateChecked(distributed ? _batchRows : N);
         var s = InvSqrtSigma.AsSpan();
         var sumDZ = _columnsSum.AsSpan();
         for (int i = 0; i < N; i++) InputGradient(s, n, DZ.Row(i), sumDZ, Z.Row(i), sumZDZ, DX.Row(i));

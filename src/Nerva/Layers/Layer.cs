@@ -27,6 +27,13 @@ public abstract class Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether backpropagation computes DX; the first layer of a network skips it.</summary>
     public bool ComputeInputGradient { get; set; } = true;
 
+    /// <summary>
+    /// The ranks of a data-parallel run that share this layer's batch (each holds a shard of its rows): layers whose
+    /// equations sum over the batch (batch normalization's statistics, gradient growth's dense gradient) sum over every
+    /// rank's rows through it. The trainer sets it; one process by default.
+    /// </summary>
+    internal Distributed.ICommunicator Communicator { get; set; } = Distributed.SingleProcess.Instance;
+
     /// <summary>Training mode (dropout and batch statistics) or evaluation mode.</summary>
     public bool IsTraining { get; set; } = true;
 

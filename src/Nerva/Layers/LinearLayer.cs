@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Nerva.Distributed;
 using Nerva.Optimizers;
 using Nerva.Sparse;
 using static Nerva.MatrixOperations;
@@ -192,6 +193,7 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         for (int r = 0; r < count; r++)
             for (int n = 0; n < N; n++) block[r, n] = _DZp[n / width, first + r, n % width];
         Product(block, X, G);
+        Communicator.SumOverRanks(G.AsSpan());   // a data-parallel run: the whole batch's gradient, every rank's rows
     }
 
     /// <summary>Draws a fresh mask: R_ij = 1/(1 − p) with probability 1 − p, else 0.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Nerva.Data;
+using Nerva.Distributed;
 using Nerva.Losses;
 using Nerva.Optimizers;
 using Nerva.Schedulers;
@@ -22,6 +23,16 @@ namespace Nerva.Training;
 ///     statistics in evaluation mode                                 ("epoch   e lr: … time: …s")
 /// </code>
 /// A loss or gradient that is not finite stops training with the epoch and batch in the message.
+/// <para>
+/// Data-parallel (<see cref="Communicator"/> of P ranks, every rank a replica with the same generator): each batch of
+/// B rows, the same rows as one process takes, is split into P contiguous shards (a batch of fewer than P rows is taken
+/// whole by every rank, each weighing it 1/P); each rank backpropagates its shard with DY = ∇_Y loss / B, the gradients
+/// of every parameter are summed over the ranks (large ones in place, small ones fused into one all-reduce; a sparse
+/// layer's W contributes its nnz stored values), and every replica applies the same update. Batch normalization synchronizes its statistics, gradient growth
+/// sums its dense gradient over the ranks, dropout masks, shuffles and prune/grow steps are drawn alike on every rank.
+/// Statistics are computed on a shard each and summed. After every epoch a hash of every replica's weights, supports,
+/// running statistics and generator is compared; a difference stops the run.
+/// </para>
 /// </summary>
 public sealed class StochasticGradientDescent(
     MultilayerPerceptron<float> mlp, ILossFunction loss, ILearningRateScheduler scheduler, TrainingOptions options, Rng rng, TextWriter output)
@@ -40,6 +51,9 @@ public sealed class StochasticGradientDescent(
     /// <summary>Batches trained so far, over all epochs (prune-and-grow steps every k batches count them); a resumed run sets it from its checkpoint.</summary>
     public long BatchesDone { get; set; }
     private double _untimedSeconds;
+
+    /// <summary>The ranks of a data-parallel run (see the class remarks); one process by default.</summary>
+    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
 
     /// <summary>Called at the start of every epoch with its index, after the learning rate is set.</summary>
     public event Action<int>? EpochStarting;
@@ -77,6 +91,8 @@ public sealed class StochasticGradientDescent(
             if (!(rate > 0 && rate <= float.MaxValue))
                 throw new ArgumentOutOfRangeException(nameof(scheduler), string.Create(CultureInfo.InvariantCulture, $"the learning rate of epoch {epoch + 1} is {rate}; it must be a positive number a float can hold ({scheduler})"));
         }
+        if (Communicator.Size > 1 && options.GradientStep > 0) throw new NotSupportedException("the gradient check (GradientStep) runs in one process only");
+        foreach (var layer in mlp.Layers) layer.Communicator = Communicator;
         Data = data;
         CheckShapes(data);
         if (options.ValidationSplit > 0 && (ValidationRows(data) < 1 || ValidationRows(data) >= data.Xtrain.Rows))
@@ -99,6 +115,7 @@ public sealed class StochasticGradientDescent(
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds - _untimedSeconds;
             total += seconds;
             trained++;
+            if (Communicator.Size > 1) CheckReplicas(epoch + 1);
             // the last update of an epoch is checked here (every other one by the next batch's loss)
             if (mlp.FirstNonFinite() is { } parameter)
                 throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
@@ -134,11 +151,15 @@ public sealed class StochasticGradientDescent(
         {
             _cancellation.ThrowIfCancellationRequested();
             int n = Math.Min(batchSize, N - start);
-            Gather(data.Xtrain, indices, start, n, _X);
-            Gather(data.Ttrain, indices, start, n, _T);
+            // this rank's shard of the batch; one process: all of it
+            var (first, rows) = Shard(n);
+            _batchRows = n < Communicator.Size ? n * Communicator.Size : n;
+            Gather(data.Xtrain, indices, start + first, rows, _X);
+            Gather(data.Ttrain, indices, start + first, rows, _T);
             if (SparseStepDue(epoch, batch)) SparseStep(epoch, batch);
             mlp.RenewDropoutMasks(rng);
             ComputeGradients(epoch, batch);
+            if (Communicator.Size > 1) SumGradients();
             if (options.GradientStep > 0) GradientCheck.Run(mlp, loss, _X, _T, options.GradientStep, output, $"epoch {epoch} batch {batch}");
             long t = Now();
             mlp.Optimize(eta);
@@ -160,13 +181,93 @@ public sealed class StochasticGradientDescent(
         if (!double.IsFinite(value) || !AllFinite(_DY))
             throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
                 $"the loss became {(double.IsFinite(value) ? "finite but its gradient did not" : value.ToString(CultureInfo.InvariantCulture))} in epoch {epoch}, batch {batch}; lower the learning rate (now {LearningRate})"));
-        // DY = ∇_Y loss / N
+        // DY = ∇_Y loss / N, N the rows of the whole batch (every rank's shard)
         var dy = _DY.AsSpan();
-        float scale = 1f / _X.Rows;
+        float scale = 1f / _batchRows;
         for (int k = 0; k < dy.Length; k++) dy[k] *= scale;
         t = Now();
         mlp.Backpropagate(_Y, _DY);
         Record("backpropagate", t);
+    }
+
+    /// <summary>The rows of the whole batch the gradients are divided by (every rank's shard counted).</summary>
+    private int _batchRows;
+
+    /// <summary>This rank's rows of a batch of <paramref name="n"/>: the r-th of P contiguous shards, or all of them when the batch has fewer rows than ranks.</summary>
+    private (int First, int Rows) Shard(int n)
+    {
+        int P = Communicator.Size, r = Communicator.Rank;
+        if (P == 1 || n < P) return (0, n);
+        int first = (int)((long)n * r / P), end = (int)((long)n * (r + 1) / P);
+        return (first, end - first);
+    }
+
+    private float[] _bucket = [];
+
+    /// <summary>A gradient at least this long is summed where it lies; shorter ones (biases, batch normalization, small layers) are fused.</summary>
+    private const int FusedBelow = 1 << 16;
+
+    /// <summary>
+    /// Every parameter's gradient summed over the ranks (a sparse W: its nnz stored values): the large ones in place, one
+    /// all-reduce each, the small ones fused into one bucket, as DDP and Horovod fuse them.
+    /// </summary>
+    private void SumGradients()
+    {
+        long t = Now();
+        int small = 0;
+        foreach (var layer in mlp.Layers)
+            foreach (var p in layer.Parameters)
+                if (p.Gradient.Length >= FusedBelow) Communicator.AllReduceSum(p.Gradient.AsSpan());
+                else small += p.Gradient.Length;
+        if (small > 0)
+        {
+            if (_bucket.Length != small) _bucket = new float[small];
+            Fuse(toBucket: true);
+            Communicator.AllReduceSum(_bucket);
+            Fuse(toBucket: false);
+        }
+        Record("all-reduce", t);
+    }
+
+    /// <summary>Copies the small gradients into the bucket, or back from it, in layer and parameter order.</summary>
+    private void Fuse(bool toBucket)
+    {
+        int at = 0;
+        foreach (var layer in mlp.Layers)
+            foreach (var p in layer.Parameters)
+            {
+                if (p.Gradient.Length >= FusedBelow) continue;
+                var bucket = _bucket.AsSpan(at, p.Gradient.Length);
+                if (toBucket) p.Gradient.AsSpan().CopyTo(bucket);
+                else bucket.CopyTo(p.Gradient.AsSpan());
+                at += p.Gradient.Length;
+            }
+    }
+
+    /// <summary>Stops the run when the replicas differ: a hash of every rank's weights, supports, running statistics and generator, compared.</summary>
+    private void CheckReplicas(int epoch)
+    {
+        var hash = new System.IO.Hashing.XxHash64();
+        foreach (var layer in mlp.Layers)
+        {
+            foreach (var p in layer.Parameters) hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Value.AsSpan()));
+            if (layer is Layers.LinearLayer<float> { SparseW: { } W })
+            {
+                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(W.RowStart.AsSpan()));
+                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(W.Columns.AsSpan()));
+            }
+            if (layer is Layers.BatchNormalizationLayer<float> bn)
+            {
+                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bn.RunningMean.AsSpan()));
+                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bn.RunningVariance.AsSpan()));
+            }
+        }
+        hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(rng.State.AsSpan()));
+        var all = new long[Communicator.Size];
+        Communicator.AllGather([unchecked((long)hash.GetCurrentHashAsUInt64())], all);
+        for (int r = 1; r < all.Length; r++)
+            if (all[r] != all[0])
+                throw new TrainingDivergedException($"the replicas of ranks 0 and {r} differ after epoch {epoch} (weights, supports, running statistics or generator): the ranks must run the same command on the same data");
     }
 
     /// <summary>Once per epoch before every epoch but the first, or every IntervalBatches batches.</summary>
@@ -265,13 +366,20 @@ public sealed class StochasticGradientDescent(
     /// <summary>The rows trained on: the training set but its held-out rows.</summary>
     private int TrainingRows(Dataset data) => data.Xtrain.Rows - ValidationRows(data);
 
-    /// <summary>(loss summed over X / rows, accuracy) in batches of the batch size.</summary>
+    /// <summary>(loss summed over X / rows, accuracy) in batches of the batch size; in a data-parallel run a collective call (every rank calls it).</summary>
     public (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T) => Evaluate(X, T, 0, X.Rows, CancellationToken.None);
 
     /// <summary>(loss summed over rows [first, first + count) / count, accuracy) in batches of the batch size.</summary>
     private (double Loss, double Accuracy) Evaluate(Matrix<float> X, Matrix<float> T, int first, int count, CancellationToken cancellation)
     {
         if (count == 0) return (double.NaN, double.NaN);   // no test set
+        int total = count;
+        if (Communicator.Size > 1)
+        {
+            // each rank evaluates its contiguous share of the rows; the sums are summed
+            long P = Communicator.Size, r = Communicator.Rank;
+            (first, count) = (first + (int)(total * r / P), (int)(total * (r + 1) / P) - (int)(total * r / P));
+        }
         double sum = 0;
         int correct = 0;
         for (int start = first; start < first + count; start += options.BatchSize)
@@ -285,7 +393,13 @@ public sealed class StochasticGradientDescent(
             for (int i = 0; i < n; i++)
                 if (Dataset.SameClass(_Y.Row(i), _T.Row(i))) correct++;
         }
-        return (sum / count, correct / (double)count);
+        if (Communicator.Size > 1)
+        {
+            Span<double> sums = [sum, correct];
+            Communicator.AllReduceSum(sums);
+            (sum, correct) = (sums[0], (int)sums[1]);
+        }
+        return (sum / total, correct / (double)total);
     }
 
     private void CheckShapes(Dataset data)

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Nerva.Cli;
+using Nerva.Data;
+
+namespace Nerva.Tests;
+
+/// <summary>
+/// Data-parallel training over Open MPI (issue 25): the mlp tool under <c>mpirun -np P</c> against one process with the
+/// same global batch, replicas compared after every epoch, failures that end the whole job, resume on P ranks.
+/// </summary>
+[Collection(ThreadCountCollection.Name)]
+public sealed class DistributedTests : ToolTest
+{
+    /// <summary>2000 samples, batches of 32 (the last of 16): 3 epochs of 63 steps.</summary>
+    private static readonly string[] Base =
+    [
+        "--generate-dataset", "checkerboard", "--dataset-size", "2000", "--layers", "ReLU;ReLU;Linear", "--layer-sizes", "2;64;64;2",
+        "--layer-weights", "He", "--optimizers", "Momentum(0.9)", "--learning-rate", "0.01", "--loss", "SoftmaxCrossEntropy",
+        "--batch-size", "32", "--seed", "7", "--threads", "1", "--epochs", "3",
+    ];
+
+    /// <summary>mpirun -np <paramref name="ranks"/> of the tool; its exit code, output and error, and how long it ran.</summary>
+    private static (int Code, string Output, string Error, TimeSpan Time) MpiRun(int ranks, params string[] args)
+    {
+        Assert.True(File.Exists("/usr/bin/mpirun"), "the distributed tests need Open MPI: apt-get install openmpi-bin (scripts/test.sh does)");
+        var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", typeof(Mlp).Assembly.Location }.Concat(args))
+            start.ArgumentList.Add(arg);
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        string error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), "mpirun did not end within 2 minutes");
+        return (process.ExitCode, output.Result, error, watch.Elapsed);
+    }
+
+    public static TheoryData<string, string[], int> Parity()
+    {
+        var cases = new TheoryData<string, string[], int>();
+        foreach (int P in new[] { 2, 3, 4 })
+        {
+            cases.Add("dense", [], P);
+            cases.Add("sparse, magnitude pruning, random growth", ["--densities", "0.5;0.5;1", "--prune", "Magnitude(0.2)", "--grow", "Random"], P);
+            cases.Add("DropConnect", ["--dropouts", "0.1;0.1;0"], P);
+            cases.Add("batch normalization (synchronized)", ["--layers", "ReLU;BatchNormalization;ReLU;Linear"], P);
+            cases.Add("Adam", ["--optimizers", "Adam"], P);
+        }
+        cases.Add("gradient growth with DropConnect", ["--densities", "0.5;0.5;1", "--prune", "Magnitude(0.2)", "--grow", "Gradient", "--dropouts", "0.1;0.1;0"], 2);
+        return cases;
+    }
+
+    /// <summary>
+    /// P ranks against one process with the same global batch: every array within 1e-5 of its largest magnitude (only the
+    /// order of the sums differs); the replicas were compared after every epoch by the run itself; the same P again gives
+    /// the same bits.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Parity))]
+    public void P_ranks_train_the_weights_of_one_process(string name, string[] options, int P)
+    {
+        string[] run = Replaced(Base, options);
+        string one = Path.Combine(Folder, "one.npz"), ranks = Path.Combine(Folder, "ranks.npz"), again = Path.Combine(Folder, "again.npz");
+        var (code, _, error) = Run([.. run, "--save-weights", one]);
+        Assert.True(code == 0, error);
+        var (mpiCode, output, mpiError, _) = MpiRun(P, [.. run, "--save-weights", ranks]);
+        Assert.True(mpiCode == 0, $"{name}, {P} ranks: {mpiError}");
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "=== Nerva.NET model ==="));   // rank 0 alone prints
+        var expected = Npz.Read(one);
+        foreach (var (key, array) in Npz.Read(ranks))
+        {
+            if (array.Kind != 'f') continue;
+            double[] a = expected[key].ToDoubles(), b = array.ToDoubles();
+            double scale = a.Max(Math.Abs), difference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+            Assert.True(difference <= 1e-5 * scale, $"{name}, {P} ranks: '{key}' differs by {difference:G3} (largest magnitude {scale:G3})");
+        }
+        if (P != 2) return;
+        Assert.Equal(0, MpiRun(P, [.. run, "--save-weights", again]).Code);
+        Assert.Equal(File.ReadAllBytes(ranks), File.ReadAllBytes(again));
+    }
+
+    [Fact]
+    public void Replicas_that_differ_stop_the_run_with_one_line()
+    {
+        // two ranks given different learning rates (mpirun's MPMD form): their weights part after the first epoch
+        var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] one = ["-np", "1", "dotnet", typeof(Mlp).Assembly.Location, .. Base];
+        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q" }.Concat(one).Append(":").Concat(Replaced(one, "--learning-rate", "0.02")))
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000));
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("error: the replicas of ranks 0 and 1 differ after epoch 1", error);
+        Assert.Single(error.Split('\n'), line => line.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.DoesNotContain("epoch   2", output);
+    }
+
+    [Fact]
+    public void Bad_input_is_one_line_from_rank_0_and_every_rank_ends()
+    {
+        var (code, _, error, time) = MpiRun(3, Replaced(Base, "--layer-sizes", "2;64;64;3"));
+        Assert.Equal(1, code);
+        Assert.Equal(["error: the targets have 2 classes but the network's last layer gives 3 outputs"], error.Split('\n').Where(line => line.StartsWith("error", StringComparison.Ordinal)));
+        Assert.True(time < TimeSpan.FromSeconds(30), $"{time}");
+    }
+
+    /// <summary>
+    /// A rank killed with SIGKILL mid-epoch ends the job within 10 s with a non-zero exit; resuming on 2 ranks from the
+    /// checkpoint ends with the weights of the uninterrupted 2-rank run, bit for bit.
+    /// </summary>
+    [Fact]
+    public void A_killed_rank_ends_the_job_and_the_run_resumes_on_as_many_ranks()
+    {
+        string whole = Path.Combine(Folder, "whole.npz"), resumed = Path.Combine(Folder, "resumed.npz"), checkpoints = Path.Combine(Folder, "ck");
+        string[] run = [.. Replaced(Base, "--dataset-size", "40000", "--epochs", "12", "--batch-size", "16"), "--no-statistics"];
+        var (code, _, error, _) = MpiRun(2, [.. run, "--save-weights", whole]);
+        Assert.True(code == 0, error);
+
+        var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q", "-np", "2", "dotnet", typeof(Mlp).Assembly.Location }.Concat(run).Concat(["--checkpoint", checkpoints]))
+            start.ArgumentList.Add(arg);
+        using (var mpirun = Process.Start(start)!)
+        {
+            _ = mpirun.StandardOutput.ReadToEndAsync();
+            _ = mpirun.StandardError.ReadToEndAsync();
+            var watch = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(checkpoints, "checkpoint.npz")) && watch.Elapsed < TimeSpan.FromSeconds(90) && !mpirun.HasExited) Thread.Sleep(20);
+            Thread.Sleep(100);   // into the next epoch
+            Assert.False(mpirun.HasExited, "the run ended before a rank could be killed: give it more epochs");
+            int rank = Ranks(mpirun.Id).Last();
+            Process.GetProcessById(rank).Kill();
+            watch.Restart();
+            Assert.True(mpirun.WaitForExit(10_000), "the job did not end within 10 s of a rank's death");
+            Assert.NotEqual(0, mpirun.ExitCode);
+        }
+        (code, _, error, _) = MpiRun(2, [.. run, "--resume", checkpoints, "--save-weights", resumed]);
+        Assert.True(code == 0, error);
+        Assert.Equal(File.ReadAllBytes(whole), File.ReadAllBytes(resumed));
+    }
+
+    /// <summary>The rank processes mpirun started (its children running dotnet), by process id.</summary>
+    private static List<int> Ranks(int mpirun)
+    {
+        var ranks = new List<int>();
+        var watch = Stopwatch.StartNew();
+        while (ranks.Count < 2 && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            ranks.Clear();
+            foreach (string task in Directory.GetDirectories($"/proc/{mpirun}/task"))
+                foreach (string child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    if (File.ReadAllText($"/proc/{child}/cmdline").Contains("mlp.dll", StringComparison.Ordinal)) ranks.Add(int.Parse(child, System.Globalization.CultureInfo.InvariantCulture));
+            if (ranks.Count < 2) Thread.Sleep(50);
+        }
+        Assert.Equal(2, ranks.Count);
+        return ranks;
+    }
+}

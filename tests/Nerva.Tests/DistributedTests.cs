@@ -19,20 +19,35 @@ public sealed class DistributedTests : ToolTest
         "--batch-size", "32", "--seed", "7", "--threads", "1", "--epochs", "3",
     ];
 
-    /// <summary>mpirun -np <paramref name="ranks"/> of the tool; its exit code, output and error, and how long it ran.</summary>
-    private static (int Code, string Output, string Error, TimeSpan Time) MpiRun(int ranks, params string[] args)
+    /// <summary>The arguments of mpirun starting the tool on <paramref name="ranks"/> ranks with <paramref name="args"/> (an MPMD part when more follow ':').</summary>
+    private static string[] Ranks(int ranks, params string[] args) =>
+        ["-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", typeof(Mlp).Assembly.Location, .. args];
+
+    /// <summary>mpirun (as root, on as many ranks as asked whatever the cores, quiet) with <paramref name="parts"/>, its output and error read.</summary>
+    private static (Process Process, Task<string> Output, Task<string> Error) Start(params string[] parts)
     {
         Assert.True(File.Exists("/usr/bin/mpirun"), "the distributed tests need Open MPI: apt-get install openmpi-bin (scripts/test.sh does)");
         var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", typeof(Mlp).Assembly.Location }.Concat(args))
-            start.ArgumentList.Add(arg);
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        string error = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(120_000), "mpirun did not end within 2 minutes");
-        return (process.ExitCode, output.Result, error, watch.Elapsed);
+        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q" }.Concat(parts)) start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
     }
+
+    /// <summary>mpirun with <paramref name="parts"/> to its end: its exit code, output and error, and how long it ran.</summary>
+    private static (int Code, string Output, string Error, TimeSpan Time) Finish(params string[] parts)
+    {
+        var watch = Stopwatch.StartNew();
+        var (process, output, error) = Start(parts);
+        using (process)
+        {
+            Assert.True(process.WaitForExit(120_000), "mpirun did not end within 2 minutes");
+            process.WaitForExit();
+            return (process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult(), watch.Elapsed);
+        }
+    }
+
+    /// <summary>mpirun -np <paramref name="ranks"/> of the tool with <paramref name="args"/>, to its end.</summary>
+    private static (int Code, string Output, string Error, TimeSpan Time) MpiRun(int ranks, params string[] args) => Finish(Ranks(ranks, args));
 
     public static TheoryData<string, string[], int> Parity()
     {
@@ -82,15 +97,8 @@ public sealed class DistributedTests : ToolTest
     public void Replicas_that_differ_stop_the_run_with_one_line()
     {
         // two ranks given different learning rates (mpirun's MPMD form): their weights part after the first epoch
-        var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] one = ["-np", "1", "dotnet", typeof(Mlp).Assembly.Location, .. Base];
-        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q" }.Concat(one).Append(":").Concat(Replaced(one, "--learning-rate", "0.02")))
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(60_000));
-        Assert.NotEqual(0, process.ExitCode);
+        var (code, output, error, _) = Finish([.. Ranks(1, Base), ":", .. Ranks(1, Replaced(Base, "--learning-rate", "0.02"))]);
+        Assert.NotEqual(0, code);
         Assert.Contains("error: the replicas of ranks 0 and 1 differ after epoch 1", error);
         Assert.Single(error.Split('\n'), line => line.StartsWith("error: ", StringComparison.Ordinal));
         Assert.DoesNotContain("epoch   2", output);
@@ -117,18 +125,14 @@ public sealed class DistributedTests : ToolTest
         var (code, _, error, _) = MpiRun(2, [.. run, "--save-weights", whole]);
         Assert.True(code == 0, error);
 
-        var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--allow-run-as-root", "--oversubscribe", "-q", "-np", "2", "dotnet", typeof(Mlp).Assembly.Location }.Concat(run).Concat(["--checkpoint", checkpoints]))
-            start.ArgumentList.Add(arg);
-        using (var mpirun = Process.Start(start)!)
+        var (mpirun, _, _) = Start(Ranks(2, [.. run, "--checkpoint", checkpoints]));
+        using (mpirun)
         {
-            _ = mpirun.StandardOutput.ReadToEndAsync();
-            _ = mpirun.StandardError.ReadToEndAsync();
             var watch = Stopwatch.StartNew();
             while (!File.Exists(Path.Combine(checkpoints, "checkpoint.npz")) && watch.Elapsed < TimeSpan.FromSeconds(90) && !mpirun.HasExited) Thread.Sleep(20);
             Thread.Sleep(100);   // into the next epoch
             Assert.False(mpirun.HasExited, "the run ended before a rank could be killed: give it more epochs");
-            int rank = Ranks(mpirun.Id).Last();
+            int rank = RankProcesses(mpirun.Id).Last();
             Process.GetProcessById(rank).Kill();
             watch.Restart();
             Assert.True(mpirun.WaitForExit(10_000), "the job did not end within 10 s of a rank's death");
@@ -140,7 +144,7 @@ public sealed class DistributedTests : ToolTest
     }
 
     /// <summary>The rank processes mpirun started (its children running dotnet), by process id.</summary>
-    private static List<int> Ranks(int mpirun)
+    private static List<int> RankProcesses(int mpirun)
     {
         var ranks = new List<int>();
         var watch = Stopwatch.StartNew();

@@ -13,6 +13,12 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     /// <summary>The most elements one MPI call takes (its counts are int): larger spans go in chunks of this size.</summary>
     private const int Chunk = 1 << 28;
 
+    /// <summary>
+    /// The bytes of one all-reduce call: a larger span is summed a megabyte at a time, which stays in the caches (2 ranks
+    /// here: 8.1 GB/s for 1 MB calls against 3.6 GB/s for one 16 MB call, <c>Nerva.Bench allreduce</c>).
+    /// </summary>
+    private const int AllReduceBytes = 1 << 20;
+
     private bool _disposed;
 
     /// <summary>Initialises MPI (unless it already is) and joins MPI_COMM_WORLD.</summary>
@@ -37,17 +43,21 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     public int Size { get; }
 
     /// <inheritdoc/>
-    public void AllReduceSum(Span<float> values) => AllReduce(MemoryMarshal.AsBytes(values), sizeof(float), Mpi.Float);
+    public void AllReduceSum(Span<float> values) => AllReduce(MemoryMarshal.AsBytes(values), sizeof(float), Mpi.Float, AllReduceBytes);
 
     /// <inheritdoc/>
-    public void AllReduceSum(Span<double> values) => AllReduce(MemoryMarshal.AsBytes(values), sizeof(double), Mpi.Double);
+    public void AllReduceSum(Span<double> values) => AllReduce(MemoryMarshal.AsBytes(values), sizeof(double), Mpi.Double, AllReduceBytes);
 
-    private void AllReduce(Span<byte> bytes, int size, nint datatype)
+    /// <summary>The float sum in calls of at most <paramref name="chunkBytes"/> bytes (the benchmark compares chunk sizes).</summary>
+    internal void AllReduceSum(Span<float> values, int chunkBytes) => AllReduce(MemoryMarshal.AsBytes(values), sizeof(float), Mpi.Float, chunkBytes);
+
+    private void AllReduce(Span<byte> bytes, int size, nint datatype, int chunkBytes)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        int chunk = Math.Min(chunkBytes / size, Chunk);
         fixed (byte* start = bytes)
-            for (long at = 0, count = bytes.Length / size; at < count; at += Chunk)
-                Mpi.Check(Mpi.Allreduce((void*)Mpi.InPlace, start + at * size, (int)Math.Min(Chunk, count - at), datatype, Mpi.Sum, Mpi.CommWorld), "MPI_Allreduce");
+            for (long at = 0, count = bytes.Length / size; at < count; at += chunk)
+                Mpi.Check(Mpi.Allreduce((void*)Mpi.InPlace, start + at * size, (int)Math.Min(chunk, count - at), datatype, Mpi.Sum, Mpi.CommWorld), "MPI_Allreduce");
     }
 
     /// <inheritdoc/>

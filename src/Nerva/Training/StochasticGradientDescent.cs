@@ -28,8 +28,9 @@ namespace Nerva.Training;
 /// B rows, the same rows as one process takes, is split into P contiguous shards (a batch of fewer than P rows is taken
 /// whole by every rank, each weighing it 1/P); each rank backpropagates its shard with DY = ∇_Y loss / B, the gradients
 /// of every parameter are summed over the ranks (large ones in place, small ones fused into one all-reduce; a sparse
-/// layer's W contributes its nnz stored values), and every replica applies the same update. Batch normalization synchronizes its statistics, gradient growth
-/// sums its dense gradient over the ranks, dropout masks, shuffles and prune/grow steps are drawn alike on every rank.
+/// layer's W contributes its nnz stored values), and every replica applies the same update. Batch normalization
+/// synchronizes its statistics, gradient growth sums its dense gradient over the ranks, and dropout masks, shuffles and
+/// prune/grow steps are drawn alike on every rank.
 /// Statistics are computed on a shard each and summed. After every epoch a hash of every replica's weights, supports,
 /// running statistics and generator is compared; a difference stops the run.
 /// </para>

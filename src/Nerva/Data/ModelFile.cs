@@ -64,6 +64,17 @@ internal static class ModelFile
         if (!Npz.Read(path, new Dictionary<string, long> { [DescriptionKey] = MaxDescriptionBytes }).TryGetValue(DescriptionKey, out var json))
             throw new DataFormatException($"{path}: not a model file (no '{DescriptionKey}' member): for a weights file, build the network and load it with --load-weights (WeightsFile.Load)");
         var d = Parse(json, path);
+        if (d.Loss is not null)
+        {
+            try
+            {
+                SpecParser.Loss(d.Loss);
+            }
+            catch (InvalidSpecException e)
+            {
+                throw Invalid(path, e.Message);
+            }
+        }
         string[] layers = d.Version == 1 ? [.. d.Layers!.Select(FixedAllReLU)] : d.Layers!, optimizers = d.Optimizers!;
         int[] sizes = d.Sizes!;
         double[] dropouts = d.Dropouts!, described = d.Densities!;
@@ -81,7 +92,8 @@ internal static class ModelFile
         {
             throw Invalid(path, e.Message);
         }
-        var arrays = Npz.Read(path, key => key == DescriptionKey ? null : LargestArray(plan, sizes));
+        long largest = LargestArray(plan, sizes);
+        var arrays = Npz.Read(path, key => key == DescriptionKey ? null : largest);
         int withParameters = plan.Count(p => p.Kind is "Conv" or "Dense" or "BatchNormalization");
         if (dropouts.Length != linearCount || described.Length != linearCount || optimizers.Length != withParameters)
             throw Invalid(path, $"{linearCount} linear layers need {linearCount} dropout rates and densities, and {withParameters} layers with parameters as many optimizers; it has {dropouts.Length}, {described.Length}, {optimizers.Length}");
@@ -112,17 +124,6 @@ internal static class ModelFile
             throw Invalid(path, e.Message);
         }
         WeightsFile.Load(mlp, arrays, path, complete: true);
-        if (d.Loss is not null)
-        {
-            try
-            {
-                SpecParser.Loss(d.Loss);
-            }
-            catch (InvalidSpecException e)
-            {
-                throw Invalid(path, e.Message);
-            }
-        }
         return new Model(mlp, Preprocessing(arrays, d, path), d.Loss);
     }
 

@@ -140,8 +140,8 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
         int D = InputSize;
         if (_sums.Length != D + 1) _sums = new T[D + 1];
         var sums = _sums.AsSpan();
-        sums.Clear();
-        for (int i = 0; i < X.Rows; i++) Add(sums[..D], X.Row(i));
+        ColumnsSum(X, _columnsSum);   // scratch here; backpropagation computes its own
+        _columnsSum.AsSpan().CopyTo(sums);
         sums[D] = T.CreateChecked(X.Rows);
         Communicator.SumOverRanks(sums);
         int N = int.CreateChecked(sums[D]);
@@ -151,12 +151,6 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
     }
 
     private T[] _sums = [];
-
-    /// <summary>sum += a.</summary>
-    private static void Add(Span<T> sum, ReadOnlySpan<T> a)
-    {
-        for (int j = 0; j < sum.Length; j++) sum[j] += a[j];
-    }
 
     /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY)

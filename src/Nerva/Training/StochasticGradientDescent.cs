@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Nerva.Data;
 using Nerva.Distributed;
 using Nerva.Losses;
@@ -251,19 +252,19 @@ public sealed class StochasticGradientDescent(
         var hash = new System.IO.Hashing.XxHash64();
         foreach (var layer in mlp.Layers)
         {
-            foreach (var p in layer.Parameters) hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Value.AsSpan()));
+            foreach (var p in layer.Parameters) hash.Append(MemoryMarshal.AsBytes(p.Value.AsSpan()));
             if (layer is Layers.LinearLayer<float> { SparseW: { } W })
             {
-                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(W.RowStart.AsSpan()));
-                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(W.Columns.AsSpan()));
+                hash.Append(MemoryMarshal.AsBytes(W.RowStart.AsSpan()));
+                hash.Append(MemoryMarshal.AsBytes(W.Columns.AsSpan()));
             }
             if (layer is Layers.BatchNormalizationLayer<float> bn)
             {
-                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bn.RunningMean.AsSpan()));
-                hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bn.RunningVariance.AsSpan()));
+                hash.Append(MemoryMarshal.AsBytes(bn.RunningMean.AsSpan()));
+                hash.Append(MemoryMarshal.AsBytes(bn.RunningVariance.AsSpan()));
             }
         }
-        hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(rng.State.AsSpan()));
+        hash.Append(MemoryMarshal.AsBytes(rng.State.AsSpan()));
         var all = new long[Communicator.Size];
         Communicator.AllGather([unchecked((long)hash.GetCurrentHashAsUInt64())], all);
         for (int r = 1; r < all.Length; r++)

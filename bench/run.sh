@@ -12,13 +12,18 @@
 #  9. the million-neuron network 3072-250000-250000-250000-250000-10 (MILLION_SAMPLES, default 5 000 here; the README's
 #     figures are from 50 000): build, train, save, load, evaluate;
 # 10. the small CNN (2 convolutions with pooling) against TorchSharp's;
-# 11. reader fuzzing: 20 000 mutated inputs per file reader.
+# 11. tables: CSV reading speed and memory (a generated 10⁶ × 100 file), and scikit-learn's digits in 5-fold
+#     cross-validation: the Nerva ML.NET trainer against ML.NET's SDCA, L-BFGS and LightGBM and scikit-learn's MLPClassifier;
+# 12. reader fuzzing: 20 000 mutated inputs per file reader.
 # (The accuracy runs of the mlp tool are in bench/results/accuracy.md, not written here.)
-# Needs Debian's libopenblas0-pthread (installed here when run as root) and the TorchSharp-cpu NuGet package.
+# Needs Debian's libopenblas0-pthread and python3-sklearn (installed here when run as root) and the TorchSharp-cpu NuGet package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -e /usr/lib/x86_64-linux-gnu/libopenblas.so.0 ] && [ "$(id -u)" = 0 ]; then
   apt-get install -y -q libopenblas0-pthread >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libopenblas0-pthread >/dev/null; }
+fi
+if [ ! -f /usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz ] && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q python3-sklearn >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q python3-sklearn >/dev/null; }
 fi
 # Debian 12's OpenBLAS takes Zen 5 for Haswell (AVX2); SkylakeX selects its AVX-512 kernels, the real ceiling.
 # It must be in the environment before the library loads, so it is set here, overriding any inherited value
@@ -91,6 +96,14 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo "## The small CNN of issue 15 against TorchSharp (2 conv + pooling, 784-128-10, batch 100, momentum 0.9; median of 3 epochs after a warm-up, in turns)"
   echo
   peer cnn 3
+  echo
+  echo "## CSV reading (issue 27: ≥ 200 MB/s of numeric text on one core, memory ≤ 1.2 × the float matrix)"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll csv 1000000 100
+  echo
+  echo "## scikit-learn's digits, 5-fold cross-validation, the same folds for every trainer (issue 27)"
+  echo
+  dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll digits 5
   echo
   echo "## Reader fuzzing (issue 13): 20 000 mutated inputs per reader"
   echo

@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] (under mpirun)
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] (under mpirun) | csv [rows] [cols] | digits [folds]
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
@@ -44,10 +44,16 @@ switch (what)
     case "allreduce":
         AllReduceBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 50);
         return 0;
+    case "digits":
+        TabularBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 5);
+        return 0;
+    case "csv":
+        CsvBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 1_000_000, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100);
+        return 0;
     case "memory":
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, wide, million, capacity, fuzz, profile, elementwise, peak, allreduce)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, csv, digits, wide, million, capacity, fuzz, profile, elementwise, peak, allreduce)");
         return 1;
 }

@@ -40,6 +40,12 @@ internal sealed record MlpSettings
     public string? GenerateDataset { get; init; }
     public int DatasetSize { get; init; } = 2000;
     public string? LoadDataset { get; init; }
+    public string? Csv { get; init; }
+    public string? TestCsv { get; init; }
+    public double TestSplit { get; init; }
+    public string? LabelColumn { get; init; }
+    public string? Separator { get; init; }
+    public bool NoHeader { get; init; }
     public string? SaveDataset { get; init; }
     public bool Normalize { get; init; }
     public string? Preprocessed { get; init; }

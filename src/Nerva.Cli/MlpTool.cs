@@ -77,7 +77,21 @@ internal static class MlpTool
         if (idx is not null && Directory.Exists(idx) && inputs > 0 && From(SourceOption(s), () => ImageDatasets.IdxFeatures(idx)) is var pixels && pixels != inputs)
             throw new DataFormatException($"{SourceOption(s)}: the images have {pixels} pixels but the network's first layer takes {inputs}");
         long loading = System.Diagnostics.Stopwatch.GetTimestamp();
-        var data = From(SourceOption(s), () => LoadData(s, rng, output));
+        CheckSources(s);
+        Dataset data;
+        if (s.Csv is null) data = From(SourceOption(s), () => LoadData(s, rng, output));
+        else
+        {
+            int outputs = loaded?.OutputSize ?? (s.LayerSizes is null ? 0 : SpecParser.LayerSizes(s.LayerSizes)[^1]);
+            var (labeled, rows) = CsvData(s, loaded, inputs, outputs, seed);
+            if (rows is not null)
+            {
+                // rows without labels, for a loaded model: only their predictions
+                Written(s.Predict, $"the predictions of {rows.Rows} rows", () => WritePredictions(loaded!, loaded!.Predict(rows.X), null, s.Predict!));
+                return double.NaN;
+            }
+            data = labeled!;
+        }
         double loadSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(loading).TotalSeconds;
         // a loaded model's inputs are standardised with its own statistics, never with new ones
         if (loaded?.Preprocessing.Mean is not null) From("--load-model", () => data.Standardize(loaded.Preprocessing));
@@ -157,23 +171,70 @@ internal static class MlpTool
                 : "no checkpoint was written (--checkpoint DIR keeps one to resume from)";
             throw new InterruptedException($"training stopped after {sgd.BatchesDone} batches; nothing else was saved; {saved}");
         }
-        var model = new Model(mlp, sgd.Data!.Preprocessing, s.Loss ?? loaded?.Loss ?? "SquaredError");
-        void Written(string? path, string what, Action write)
+        var model = new Model(mlp, sgd.Data!.Preprocessing, s.Loss ?? loaded?.Loss ?? "SquaredError")
         {
-            if (path is null) return;
-            write();
-            output.WriteLine($"wrote {what} to {path}");
-        }
+            ClassNames = data.ClassNames ?? loaded?.ClassNames,
+            FeatureNames = data.FeatureNames ?? loaded?.FeatureNames,
+            LabelName = data.LabelName ?? loaded?.LabelName,
+        };
         Written(s.SaveWeights, "the trained weights", () => WeightsFile.Save(mlp, s.SaveWeights!));
         Written(s.SaveModel, "the model", () => model.Save(s.SaveModel!));
-        Written(s.Predict, "the test set's predictions", () => WritePredictions(model, sgd.Data!, s.Predict!));
+        Written(s.Predict, "the test set's predictions", () => WritePredictions(model, model.Predict(sgd.Data!.Xtest, prepared: true), sgd.Data!.Ttest, s.Predict!));
         Written(s.ExportOnnx, "the ONNX model", () => model.ExportOnnx(s.ExportOnnx!));
         if (s.Log is not null) output.WriteLine($"wrote the metrics of every epoch to {s.Log}");
         if (s.Plot is not null) output.WriteLine($"wrote the training curves to {s.Plot}");
         if (checkpoint is not null && File.Exists(checkpoint)) output.WriteLine($"wrote the last checkpoint to {checkpoint} (--resume {s.CheckpointDirectory} goes on from it)");
         if (s.Info) PrintInfo(data, mlp, "after training", s.Precision, output);
         return accuracy;
+
+        void Written(string? path, string what, Action write)
+        {
+            if (path is null) return;
+            write();
+            output.WriteLine($"wrote {what} to {path}");
+        }
     }
+
+    /// <summary>
+    /// --csv (with --test-csv or --test-split): the dataset, read with a loaded model's classes and, from a file with a
+    /// header, its feature columns by name; or, for a loaded model with --epochs 0 and a file without the label column, the
+    /// rows to predict.
+    /// </summary>
+    private static (Dataset? Data, CsvTable? Rows) CsvData(MlpSettings s, Model? loaded, int inputs, int outputs, ulong seed)
+    {
+        if (s.TestCsv is not null && s.TestSplit != 0) throw new InvalidSpecException("give --test-csv or --test-split, not both");
+        if (!(s.TestSplit >= 0 && s.TestSplit < 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--test-split must be in [0, 1), got {s.TestSplit}"));
+        var options = new CsvOptions
+        {
+            Separator = s.Separator is null ? null : SeparatorChar(s.Separator),
+            HasHeader = !s.NoHeader,
+            LabelColumn = s.LabelColumn ?? loaded?.LabelName,
+        };
+        bool predicting = loaded is not null && s.Epochs == 0;
+        if (options.LabelColumn is null && !predicting) throw new InvalidSpecException("--csv needs --label-column NAME: the column of the classes (or of the values, for regression)");
+        var features = s.NoHeader ? null : loaded?.FeatureNames;
+        var train = From("--csv", () => CsvTable.Read(s.Csv!, options, loaded?.ClassNames, features));
+        if (inputs > 0 && train.X.Cols != inputs)
+            throw new DataFormatException($"--csv: {s.Csv} has {train.X.Cols} feature columns, the network takes {inputs} inputs");
+        if (train.LabelName is null)
+        {
+            if (predicting && s.Predict is not null) return (null, train);
+            throw new DataFormatException($"--csv: {s.Csv} has no label column{(options.LabelColumn is null ? "" : $" '{options.LabelColumn}'")}: to predict its rows, give --load-model, --epochs 0 and --predict");
+        }
+        if (outputs == 0) outputs = train.ClassNames?.Count ?? 1;
+        var labels = options with { Labels = train.Values is null ? CsvLabels.Classes : CsvLabels.Values };
+        CsvTable? test = s.TestCsv is null ? null : From("--test-csv", () => CsvTable.Read(s.TestCsv, labels, train.ClassNames, s.NoHeader ? null : train.FeatureNames));
+        if (s.TestSplit > 0) (train, test) = From("--test-split", () => train.Split(s.TestSplit, seed));
+        return (From("--csv", () => Dataset.FromCsv(train, test, outputs)), null);
+    }
+
+    /// <summary>--separator: ',', ';', '|' or tab (also "tab" or "\t").</summary>
+    private static char SeparatorChar(string separator) => separator switch
+    {
+        "," or ";" or "|" => separator[0],
+        "tab" or "\t" or "\\t" => '\t',
+        _ => throw new InvalidSpecException($"--separator '{separator}' (valid: ',', ';', '|', tab)"),
+    };
 
     /// <summary>The ranks on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE; all of them when it does not say).</summary>
     private static int LocalRanks(ICommunicator communicator)
@@ -220,14 +281,22 @@ internal static class MlpTool
 
     /// <summary>The option that names the data source (the first given, as <see cref="LoadData"/> takes it).</summary>
     private static string SourceOption(MlpSettings s) =>
-        s.Cifar10 is not null ? "--cifar10" : s.Mnist is not null ? "--mnist" : s.Idx is not null ? "--idx" : s.GenerateDataset is not null ? "--generate-dataset"
+        s.Cifar10 is not null ? "--cifar10" : s.Csv is not null ? "--csv" : s.Mnist is not null ? "--mnist" : s.Idx is not null ? "--idx" : s.GenerateDataset is not null ? "--generate-dataset"
         : s.Preprocessed is not null ? "--preprocessed" : s.LoadDataset is not null ? "--load-dataset" : "--dataset";
+
+    /// <summary>Exactly one data source, and the CSV options only with --csv.</summary>
+    private static void CheckSources(MlpSettings s)
+    {
+        var sources = new[] { s.Cifar10, s.Mnist, s.Dataset, s.Idx, s.GenerateDataset, s.LoadDataset, s.Preprocessed, s.Csv }.Count(x => x is not null);
+        if (sources == 0) throw new InvalidSpecException("no data: give one of --dataset fashion-mnist, --idx DIR, --mnist DIR, --cifar10 DIR, --csv FILE, --generate-dataset checkerboard|mini, --load-dataset FILE, --preprocessed DIR");
+        if (sources > 1) throw new InvalidSpecException("give only one data source (--dataset, --idx, --mnist, --cifar10, --csv, --generate-dataset, --load-dataset or --preprocessed)");
+        if (s.Csv is null)
+            foreach (var (given, name) in new[] { (s.TestCsv is not null, "--test-csv"), (s.TestSplit != 0, "--test-split"), (s.LabelColumn is not null, "--label-column"), (s.Separator is not null, "--separator"), (s.NoHeader, "--no-header") })
+                if (given) throw new InvalidSpecException($"{name} goes with --csv FILE");
+    }
 
     private static Dataset LoadData(MlpSettings s, Rng rng, TextWriter output)
     {
-        var sources = new[] { s.Cifar10, s.Mnist, s.Dataset, s.Idx, s.GenerateDataset, s.LoadDataset, s.Preprocessed }.Count(x => x is not null);
-        if (sources == 0) throw new InvalidSpecException("no data: give one of --dataset fashion-mnist, --idx DIR, --mnist DIR, --cifar10 DIR, --generate-dataset checkerboard|mini, --load-dataset FILE, --preprocessed DIR");
-        if (sources > 1) throw new InvalidSpecException("give only one data source (--dataset, --idx, --mnist, --cifar10, --generate-dataset, --load-dataset or --preprocessed)");
         if (s.Cifar10 is not null) return IsConvolutional(s) ? ImageDatasets.LoadCifar10ChannelsFirst(s.Cifar10) : ImageDatasets.LoadCifar10(s.Cifar10);
         if (s.Mnist is not null) return ImageDatasets.LoadMnistNpz(Directory.Exists(s.Mnist) ? Path.Combine(s.Mnist, "mnist.npz") : s.Mnist);
         if (s.Idx is not null) return ImageDatasets.LoadIdxDirectory(s.Idx);
@@ -302,21 +371,36 @@ internal static class MlpTool
         return new DynamicSparseTraining(SpecParser.Prune(s.Prune), SpecParser.Grow(s.Grow ?? "Random"), SpecParser.Weights(s.GrowWeights), s.PruneInterval);
     }
 
-    /// <summary>The test set's predictions as CSV: index, label (the target's class), predicted class, one probability per class.</summary>
-    private static void WritePredictions(Model model, Dataset data, string path)
+    /// <summary>
+    /// Predictions as CSV: index, label (the target's class, when <paramref name="T"/> is given), predicted class, one
+    /// probability per class — with the model's class names where it has them (columns p_&lt;name&gt;), else numbers
+    /// (p0, p1, …). A regression model (one output, squared error, no classes) writes its value instead.
+    /// </summary>
+    private static void WritePredictions(Model model, Matrix<float> Y, Matrix<float>? T, string path)
     {
-        var P = model.PredictProbabilities(data);
+        bool values = model.ClassNames is null && model.OutputSize == 1 && model.Loss is "SquaredError" or "MeanSquaredError";
+        var names = model.ClassNames ?? [.. Enumerable.Range(0, Math.Max(model.OutputSize, 2)).Select(j => j.ToString(CultureInfo.InvariantCulture))];
+        string Number(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+        string Class(ReadOnlySpan<float> row) => Field(names[Dataset.ClassOf(row)]);
         AtomicFile.Write(path, stream =>
         {
             using var writer = new StreamWriter(stream, leaveOpen: true);
-            writer.WriteLine(string.Join(',', ["index", "label", "predicted", .. Enumerable.Range(0, P.Cols).Select(j => $"p{j}")]));
-            for (int i = 0; i < P.Rows; i++)
+            var probability = Enumerable.Range(0, Y.Cols).Select(j => model.ClassNames is null ? $"p{j}" : Field("p_" + names[Y.Cols == 1 ? 1 : j]));
+            writer.WriteLine(string.Join(',', ["index", .. T is null ? Array.Empty<string>() : ["label"], "predicted", .. values ? [] : probability]));
+            var P = new float[Y.Cols];
+            for (int i = 0; i < Y.Rows; i++)
             {
-                writer.WriteLine(string.Join(',', [i.ToString(CultureInfo.InvariantCulture), Dataset.ClassOf(data.Ttest.Row(i)).ToString(CultureInfo.InvariantCulture),
-                    Dataset.ClassOf(P.Row(i)).ToString(CultureInfo.InvariantCulture), .. P.Row(i).ToArray().Select(p => p.ToString("R", CultureInfo.InvariantCulture))]));
+                var y = Y.Row(i);
+                y.CopyTo(P);
+                if (!values) model.ToProbabilities(P);
+                string label = T is null ? "" : (values ? Number(T[i, 0]) : Class(T.Row(i))) + ",";
+                writer.WriteLine(string.Join(',', [$"{i.ToString(CultureInfo.InvariantCulture)},{label}{(values ? Number(y[0]) : Class(y))}", .. values ? [] : P.Select(Number)]));
             }
         });
     }
+
+    /// <summary>A CSV field: quoted (with its quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Field(string text) => text.AsSpan().IndexOfAny(",\"\r\n") < 0 ? text : $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     /// <summary>"nnz/N (p%)" as the original prints it: "N/N (100%)" for a dense layer.</summary>
     private static string DensityText(LinearLayer<float> layer)

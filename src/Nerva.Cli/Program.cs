@@ -66,6 +66,12 @@ namespace Nerva.Cli
                 GenerateDataset = new Option<string?>("--generate-dataset") { Description = "checkerboard or mini" },
                 DatasetSize = new Option<int>("--dataset-size") { DefaultValueFactory = _ => 2000, Description = "training samples of --generate-dataset (the test set has a fifth as many)" },
                 LoadDataset = new Option<string?>("--load-dataset") { Description = ".npz with Xtrain, Ttrain, Xtest, Ttest" },
+                Csv = new Option<string?>("--csv") { Description = "a CSV or TSV file (or .gz of one) with a header row: numeric feature columns and the label column (--label-column): class names or numbers, or values for a network of one output; with --load-model --epochs 0 and no label column, the rows whose predictions --predict writes" },
+                TestCsv = new Option<string?>("--test-csv") { Description = "the test set for --csv, with the same columns" },
+                TestSplit = new Option<double>("--test-split") { DefaultValueFactory = _ => 0, Description = "with --csv: hold out this fraction of its rows, drawn at random with the seed, as the test set" },
+                LabelColumn = new Option<string?>("--label-column") { Description = "with --csv: the label column's name (or 0-based index); default with --load-model: the model's" },
+                Separator = new Option<string?>("--separator") { Description = "with --csv: the separator, one of ',', ';', '|', tab (default: detected from the first line)" },
+                NoHeader = new Option<bool>("--no-header") { Description = "with --csv: the first line is data; the columns are named 0, 1, 2, …" },
                 SaveDataset = new Option<string?>("--save-dataset") { Description = "save the loaded (and normalised) dataset to an .npz with Xtrain, Ttrain, Xtest, Ttest" },
                 Normalize = new Option<bool>("--normalize") { Description = "standardise every feature with the training set's mean and deviation" },
                 Preprocessed = new Option<string?>("--preprocessed") { Description = "directory of epoch<k>.npz datasets, one per epoch" },
@@ -90,6 +96,8 @@ namespace Nerva.Cli
                 Examples:
                   mlp --dataset fashion-mnist --layers "ReLU;ReLU;Linear" --layer-sizes "784;256;128;10" --layer-weights He --optimizers "Nesterov(0.9)" --loss SoftmaxCrossEntropy --epochs 10 --batch-size 100 --save-model m.npz
                   mlp --dataset fashion-mnist --load-model m.npz --epochs 0 --predict predictions.csv --export-onnx m.onnx
+                  mlp --csv iris.csv --label-column species --test-split 0.2 --normalize --layers "ReLU;Linear" --layer-sizes "4;16;3" --loss SoftmaxCrossEntropy --epochs 100 --batch-size 10 --save-model iris.npz
+                  mlp --load-model iris.npz --csv new-rows.csv --epochs 0 --predict predictions.csv
                 """);
             foreach (var property in o.GetType().GetProperties()) root.Options.Add((Option)property.GetValue(o)!);
             root.SetAction(parse =>
@@ -134,6 +142,12 @@ namespace Nerva.Cli
                     DatasetSize = parse.GetValue(o.DatasetSize),
                     LoadDataset = parse.GetValue(o.LoadDataset),
                     SaveDataset = parse.GetValue(o.SaveDataset),
+                    Csv = parse.GetValue(o.Csv),
+                    TestCsv = parse.GetValue(o.TestCsv),
+                    TestSplit = parse.GetValue(o.TestSplit),
+                    LabelColumn = parse.GetValue(o.LabelColumn),
+                    Separator = parse.GetValue(o.Separator),
+                    NoHeader = parse.GetValue(o.NoHeader),
                     Normalize = parse.GetValue(o.Normalize),
                     Preprocessed = parse.GetValue(o.Preprocessed),
                     Precision = parse.GetValue(o.Precision),

@@ -59,6 +59,38 @@ public sealed class Model
     /// <summary>The loss the network was trained with (saved in the model file, so that evaluating it reports that loss); null when not known.</summary>
     public string? Loss { get; private set; }
 
+    /// <summary>
+    /// The names of the classes, output 0 first (for one output: the classes 0 and 1), saved in the model file, so that
+    /// predictions can name them; null when the classes are only numbers. <see cref="Train"/> takes them from the dataset.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames
+    {
+        get => _classNames;
+        set
+        {
+            if (value is not null && value.Count != OutputSize && !(OutputSize == 1 && value.Count == 2))
+                throw new ArgumentException($"{value.Count} class names for a network of {OutputSize} outputs", nameof(value));
+            if (value is not null && value.Distinct(StringComparer.Ordinal).Count() != value.Count) throw new ArgumentException("the class names must be distinct", nameof(value));
+            _classNames = value is null ? null : [.. value];
+        }
+    }
+
+    /// <summary>The names of the input features (a CSV file's columns, which a file of rows to predict is read by), or null.</summary>
+    public IReadOnlyList<string>? FeatureNames
+    {
+        get => _featureNames;
+        set
+        {
+            if (value is not null && value.Count != InputSize) throw new ArgumentException($"{value.Count} feature names for a network of {InputSize} inputs", nameof(value));
+            _featureNames = value is null ? null : [.. value];
+        }
+    }
+
+    /// <summary>The name of the label column of the CSV file the model was trained on, or null.</summary>
+    public string? LabelName { get; set; }
+
+    private IReadOnlyList<string>? _classNames, _featureNames;
+
     /// <summary>The number of input features.</summary>
     public int InputSize => Network.InputSize;
 
@@ -78,6 +110,10 @@ public sealed class Model
     /// </summary>
     public static Model Create(string sizes, string activation = "ReLU", string output = "Linear", string weights = "Xavier",
         string optimizer = "GradientDescent", double density = 1, double dropout = 0, ulong seed = 1, string? layers = null, string? inputShape = null)
+        => CreateDrawing(sizes, activation, output, weights, optimizer, density, dropout, new Rng(seed), layers, inputShape);
+
+    /// <summary>As the public Create, drawing the weights from <paramref name="rng"/>, which training then goes on drawing from (as the mlp tool does).</summary>
+    internal static Model CreateDrawing(string sizes, string activation, string output, string weights, string optimizer, double density, double dropout, Rng rng, string? layers, string? inputShape)
     {
         ArgumentNullException.ThrowIfNull(sizes);
         var parts = sizes.Split(['-', ';', ','], StringSplitOptions.TrimEntries);
@@ -91,7 +127,7 @@ public sealed class Model
         if (size.Length != linear + 1) throw new InvalidSpecException($"{linear} linear layers need {linear + 1} sizes, got {size.Length} ('{sizes}')");
         double[] densities = density < 1 ? ErdosRenyi.Densities(density, size) : [1];
         double[] dropouts = [.. Enumerable.Range(0, linear).Select(k => k < linear - 1 ? dropout : 0)];
-        var network = NetworkBuilder.Build(specs, size, dropouts, [SpecParser.Weights(weights)], [SpecParser.Optimizer(optimizer)], new Rng(seed), densities,
+        var network = NetworkBuilder.Build(specs, size, dropouts, [SpecParser.Weights(weights)], [SpecParser.Optimizer(optimizer)], rng, densities,
             inputShape is null ? null : NetworkBuilder.InputShape(inputShape));
         return new Model(network);
     }
@@ -110,6 +146,9 @@ public sealed class Model
         {
             Preprocessing = data.Preprocessing;
             Loss = loss.Trim();
+            ClassNames = data.ClassNames;
+            FeatureNames = data.FeatureNames;
+            LabelName = data.LabelName;
             try
             {
                 return sgd.Train(data).TestAccuracy;
@@ -132,13 +171,7 @@ public sealed class Model
     }
 
     /// <summary>The network's outputs for every raw input row (N×K).</summary>
-    public Matrix<float> Predict(Matrix<float> inputs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var Y = new Matrix<float>(inputs.Rows, OutputSize);
-        Feed(inputs, prepared: false, Y);
-        return Y;
-    }
+    public Matrix<float> Predict(Matrix<float> inputs) => Predict(inputs, prepared: false);
 
     /// <summary>
     /// Class probabilities for one raw input row: a Softmax output layer's outputs as they are, a LogSoftmax layer's
@@ -273,7 +306,17 @@ public sealed class Model
         if (data.Classes != OutputSize) throw new ArgumentException($"the dataset has {data.Classes} classes, the model {OutputSize} outputs", nameof(data));
     }
 
-    private void ToProbabilities(Span<float> y)
+    /// <summary>The network's outputs for rows already prepared (<paramref name="prepared"/>) or raw.</summary>
+    internal Matrix<float> Predict(Matrix<float> inputs, bool prepared)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var Y = new Matrix<float>(inputs.Rows, OutputSize);
+        Feed(inputs, prepared, Y);
+        return Y;
+    }
+
+    /// <summary>A row of outputs made class probabilities, in place (see <see cref="PredictProbabilities(ReadOnlySpan{float})"/>).</summary>
+    internal void ToProbabilities(Span<float> y)
     {
         switch (Network.Layers[^1])
         {

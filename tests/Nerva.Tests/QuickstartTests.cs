@@ -6,7 +6,8 @@ namespace Nerva.Tests;
 
 /// <summary>
 /// The README's C# blocks marked <c>&lt;!-- tested: QuickstartTests --&gt;</c>, compiled and run as a user would: against
-/// the Nerva package packed from this repository into a local folder feed, in a project outside the repository.
+/// the Nerva and Nerva.ML packages packed from this repository into a local folder feed, in a project outside the
+/// repository (a block that uses Nerva.ML references that package, the others Nerva).
 /// </summary>
 public sealed partial class QuickstartTests : IDisposable
 {
@@ -17,8 +18,11 @@ public sealed partial class QuickstartTests : IDisposable
     {
         Directory.Delete(_directory, recursive: true);
         // the package of this run in the global cache: each run packs another version
-        string cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), "nerva", _version);
-        if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+        foreach (string package in new[] { "nerva", "nerva.ml" })
+        {
+            string cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), package, _version);
+            if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+        }
     }
 
     /// <summary>The repository: the first folder above the test assembly that holds Nerva.slnx (source paths are mapped to /_/ in CI builds).</summary>
@@ -47,12 +51,17 @@ public sealed partial class QuickstartTests : IDisposable
     {
         string repository = Repository();
         var blocks = TestedBlock().Matches(File.ReadAllText(Path.Combine(repository, "README.md"))).Select(m => m.Groups[1].Value).ToArray();
-        Assert.Equal(2, blocks.Length);
+        Assert.Equal(4, blocks.Length);
 
         string feed = Path.Combine(_directory, "feed");
-        var (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", "Nerva", "Nerva.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
-            $"-p:OutputPath={Path.Combine(_directory, "pack-bin")}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj")}/");
-        Assert.True(code == 0, output);
+        int code;
+        string output;
+        foreach (string package in new[] { "Nerva", "Nerva.ML" })
+        {
+            (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", package, $"{package}.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
+                $"-p:OutputPath={Path.Combine(_directory, "pack-bin", package)}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj", package)}/");
+            Assert.True(code == 0, output);
+        }
         File.WriteAllText(Path.Combine(_directory, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -75,7 +84,7 @@ public sealed partial class QuickstartTests : IDisposable
                     <Nullable>enable</Nullable>
                   </PropertyGroup>
                   <ItemGroup>
-                    <PackageReference Include="Nerva" Version="{_version}" />
+                    <PackageReference Include="{(blocks[b].Contains("using Nerva.ML;", StringComparison.Ordinal) ? "Nerva.ML" : "Nerva")}" Version="{_version}" />
                   </ItemGroup>
                 </Project>
                 """);
@@ -94,6 +103,15 @@ public sealed partial class QuickstartTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_directory, "block1", "fashion.onnx")));
         // the engine: one step on a batch
         Assert.Matches(@"loss \d+\.\d{4}", outputs[1]);
+        // a CSV table: the digits, with their classes' names
+        double digits = double.Parse(Regex.Match(outputs[2], @"digits: test accuracy (\d\.\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(digits, 0.95, 1);
+        Assert.Contains("classes 0 1 2 3 4 5 6 7 8 9", outputs[2]);
+        // ML.NET: cross-validated, saved, loaded in a fresh context and used
+        double wine = double.Parse(Regex.Match(outputs[3], @"wine: 5-fold macro accuracy (\d\.\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(wine, 0.9, 1);
+        Assert.Matches(@"wine: first classes predicted [012] [012] [012]", outputs[3]);
+        Assert.True(File.Exists(Path.Combine(_directory, "block4", "wine.zip")));
     }
 
     [GeneratedRegex(@"<!-- tested: QuickstartTests -->\s*```csharp\n(.*?)```", RegexOptions.Singleline)]

@@ -47,6 +47,52 @@ public sealed class Dataset
     /// </summary>
     public InputPreprocessing Preprocessing { get; set; } = InputPreprocessing.None;
 
+    /// <summary>The names of the classes, class 0 first (a CSV file's labels); null when the classes are only numbers. A model trained on the set keeps them.</summary>
+    public IReadOnlyList<string>? ClassNames { get; set; }
+
+    /// <summary>The names of the features (a CSV file's columns); null when not known. A model trained on the set keeps them.</summary>
+    public IReadOnlyList<string>? FeatureNames { get; set; }
+
+    /// <summary>The name of the label column of a CSV file; null when not known.</summary>
+    public string? LabelName { get; set; }
+
+    /// <summary>
+    /// A dataset from CSV tables (<see cref="CsvTable.Read"/>): the targets of a network with <paramref name="outputs"/>
+    /// outputs (default: one per class, or 1 for values; see <see cref="CsvTable.Targets"/>), with the tables' names.
+    /// The test table must have the training table's columns and classes (read it with the training table's
+    /// <see cref="CsvTable.ClassNames"/>).
+    /// </summary>
+    public static Dataset FromCsv(CsvTable train, CsvTable? test = null, int? outputs = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.LabelName is null) throw new DataFormatException("the training table has no label column");
+        int K = outputs ?? train.ClassNames?.Count ?? 1;
+        if (test is not null && (!test.FeatureNames.SequenceEqual(train.FeatureNames) || !(test.ClassNames ?? []).SequenceEqual(train.ClassNames ?? [])))
+            throw new DataFormatException("the test table has other feature columns or classes than the training table: read it with the training table's class names");
+        var data = test is null ? new Dataset(train.X, train.Targets(K)) : new Dataset(train.X, train.Targets(K), test.X, test.Targets(K));
+        data.ClassNames = train.ClassNames;
+        data.FeatureNames = train.FeatureNames;
+        data.LabelName = train.LabelName;
+        return data;
+    }
+
+    /// <summary>
+    /// A dataset from a CSV file with a label column: its test set from <paramref name="testPath"/> (read with the
+    /// training file's classes), or the fraction <paramref name="testFraction"/> of its rows drawn at random with
+    /// <paramref name="seed"/>, or none. See <see cref="FromCsv"/> for <paramref name="outputs"/>.
+    /// </summary>
+    public static Dataset ReadCsv(string path, CsvOptions options, string? testPath = null, double testFraction = 0, ulong seed = 1, int? outputs = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.LabelColumn is null) throw new ArgumentException("give the label column (CsvOptions.LabelColumn)", nameof(options));
+        if (testPath is not null && testFraction != 0) throw new ArgumentException("give a test file or a test fraction, not both");
+        var train = CsvTable.Read(path, options);
+        if (testPath is not null) return FromCsv(train, CsvTable.Read(testPath, options with { Labels = train.Values is null ? CsvLabels.Classes : CsvLabels.Values }, train.ClassNames), outputs);
+        if (testFraction == 0) return FromCsv(train, null, outputs);
+        var (training, test) = train.Split(testFraction, seed);
+        return FromCsv(training, test, outputs);
+    }
+
     /// <summary>The number of input features (columns of X).</summary>
     public int Features => Xtrain.Cols;
 

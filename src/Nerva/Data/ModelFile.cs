@@ -10,7 +10,7 @@ namespace Nerva.Data;
 /// <summary>
 /// The model file: an .npz with the weights file's arrays under their names (W1, b1, …, so that the original's tools and
 /// NumPy read them as before), plus <c>model</c>, the architecture as UTF-8 JSON (layers in the <c>--layers</c> grammar,
-/// sizes, dropout rates, densities, optimizers, pixel scaling), and for standardised inputs <c>input_mean</c> and
+/// sizes, dropout rates, densities, optimizers, pixel scaling, the loss, and for a CSV file the class and feature names and the label column), and for standardised inputs <c>input_mean</c> and
 /// <c>input_scale</c> (float64). The JSON is stored as a uint8 array so that every member stays an .npy that
 /// <c>np.load</c> takes (<c>json.loads(bytes(np.load(f)['model']))</c> reads it). A sparse layer's support is its CSR
 /// arrays; batch normalization's running statistics are arrays too.
@@ -26,12 +26,17 @@ internal static class ModelFile
     public const string DescriptionKey = "model";
 
     private const string FormatName = "Nerva.NET model";
-    /// <summary>Version 2 adds the loss and writes All-ReLU layers with the α they have (seed 000 §5's alternation done); version 1 files still load.</summary>
+    /// <summary>
+    /// Version 2 adds the loss and writes All-ReLU layers with the α they have (seed 000 §5's alternation done); version 1 files
+    /// still load. Optional members that a reader of version 2 without them ignores: the class and feature names and the label
+    /// column of a model trained on a CSV file.
+    /// </summary>
     private const int FormatVersion = 2;
     internal const int MaxDescriptionBytes = 1 << 20;
 
     /// <summary>The architecture as the file's JSON holds it.</summary>
-    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels, int[]? InputShape = null, string? Loss = null);
+    internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels, int[]? InputShape = null, string? Loss = null,
+        string[]? Classes = null, string[]? Features = null, string? Label = null);
 
     public static void Save(Model model, string path)
     {
@@ -46,8 +51,12 @@ internal static class ModelFile
         }).FirstOrDefault(shape => shape is not null);
         var description = new Description(FormatName, FormatVersion, LayerSpecs(mlp), [mlp.InputSize, .. linear.Select(l => l.OutputSize)],
             [.. linear.Select(l => l.DropoutRate)], [.. linear.Select(l => l.Density)], [.. mlp.Layers.Where(HasParameters).Select(l => OptimizerText(l.Optimizer))],
-            model.Preprocessing.ScalePixels, image is { } shape ? [shape.Channels, shape.Height, shape.Width] : null, model.Loss);
+            model.Preprocessing.ScalePixels, image is { } shape ? [shape.Channels, shape.Height, shape.Width] : null, model.Loss,
+            model.ClassNames?.ToArray(), model.FeatureNames?.ToArray(), model.LabelName);
         var json = JsonSerializer.SerializeToUtf8Bytes(description, ModelJsonContext.Default.Description);
+        // a table of very many columns: its feature names would pass the description's limit, and are left out
+        if (json.Length > MaxDescriptionBytes) json = JsonSerializer.SerializeToUtf8Bytes(description with { Features = null }, ModelJsonContext.Default.Description);
+        if (json.Length > MaxDescriptionBytes) throw new InvalidOperationException($"the model's description takes {json.Length} bytes, more than the {MaxDescriptionBytes} a model file may hold (long class names?)");
         var arrays = WeightsFile.ToArrays(mlp);
         arrays.Add(new(DescriptionKey, NpyArray.FromBytes(json, json.Length)));
         if (model.Preprocessing is { Mean: { } mean, Scale: { } scale })
@@ -124,7 +133,19 @@ internal static class ModelFile
             throw Invalid(path, e.Message);
         }
         WeightsFile.Load(mlp, arrays, path, complete: true);
-        return new Model(mlp, Preprocessing(arrays, d, path), d.Loss);
+        var model = new Model(mlp, Preprocessing(arrays, d, path), d.Loss);
+        try
+        {
+            if (d.Classes?.Any(name => name is null) == true || d.Features?.Any(name => name is null) == true) throw new ArgumentException("a class or feature name is null");
+            model.ClassNames = d.Classes;
+            model.FeatureNames = d.Features;
+            model.LabelName = d.Label;
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(path, e.Message);
+        }
+        return model;
     }
 
     /// <summary>A version-1 file's All-ReLU layer as it was built then: with its α as written, never alternated.</summary>

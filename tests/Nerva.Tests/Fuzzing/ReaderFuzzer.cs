@@ -16,7 +16,7 @@ namespace Nerva.Tests.Fuzzing;
 internal sealed class ReaderFuzzer : IDisposable
 {
     /// <summary>The readers, by the name the tables use.</summary>
-    public static readonly string[] Readers = ["npy", "weights npz", "model npz", "checkpoint npz", "dataset npz", "mnist.npz", "idx", "idx.gz", "cifar-10"];
+    public static readonly string[] Readers = ["npy", "weights npz", "model npz", "checkpoint npz", "dataset npz", "mnist.npz", "idx", "idx.gz", "cifar-10", "csv", "csv.gz"];
 
     /// <summary>What one reader did with its inputs.</summary>
     public sealed record Result(string Reader, int Inputs, int Accepted, int Rejected, List<string> Uncaught, List<string> BadMessages, int OverLimit, long PeakAllocated, double SlowestSeconds);
@@ -96,8 +96,21 @@ internal sealed class ReaderFuzzer : IDisposable
         "idx" => ([IdxSet(gzip: false)], (directory, _) => ImageDatasets.LoadIdxDirectory(directory)),
         "idx.gz" => ([IdxSet(gzip: true)], (directory, _) => ImageDatasets.LoadIdxDirectory(directory)),
         "cifar-10" => ([CifarSet()], (directory, _) => ImageDatasets.LoadCifar10(directory, 2)),
+        "csv" => (CsvSeeds().Select(text => new[] { ("t.csv", text) }).ToArray(), (directory, _) => ReadCsv(Path.Combine(directory, "t.csv"))),
+        "csv.gz" => (CsvSeeds().Select(text => new[] { ("t.csv.gz", Mutations.Gzip(text)) }).ToArray(), (directory, _) => ReadCsv(Path.Combine(directory, "t.csv.gz"))),
         _ => throw new ArgumentException($"unknown reader '{reader}' (valid: {string.Join(", ", Readers)})", nameof(reader)),
     };
+
+    /// <summary>A table as the tool reads it: the label column "y" as classes or values, one dataset.</summary>
+    private static void ReadCsv(string path) => Dataset.FromCsv(CsvTable.Read(path, new CsvOptions { LabelColumn = "y" }));
+
+    /// <summary>Small tables: names as classes (quoted, with the separator inside), numbers as values, TSV with CRLF and a BOM.</summary>
+    private static IEnumerable<byte[]> CsvSeeds()
+    {
+        yield return Encoding.UTF8.GetBytes("a,b,c,y\n5.1,3.5,1.4,setosa\n4.9,3,1.4,\"vir,ginica\"\n-1e-3,2E+2,.5,setosa\n");
+        yield return Encoding.UTF8.GetBytes("x;y;z\n1.5;2.25;3\n4;-0.5;6\n");
+        yield return [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("y\tu\tv\r\n1\t0.25\t8\r\n0\t7\t\"9\"\r\n")];
+    }
 
     private static byte[] Npy(NpyArray array)
     {

@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] (under mpirun) | csv [rows] [cols] | digits [folds]
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] (under mpirun) | csv [rows] [cols] | digits [folds] | serving [seconds per cell]
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
@@ -40,9 +40,13 @@ switch (what)
         Console.WriteLine(Capacity.TwoThreads().ToString("F2", System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     case "fuzz":
-        return FuzzCampaign.Run(Console.Out, args.Length > 1 ? repetitions : 20000, args.Length > 2 ? ulong.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 13);
+        return FuzzCampaign.Run(Console.Out, args.Length > 1 ? repetitions : 20000, args.Length > 2 ? ulong.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 13,
+            args.Length > 3 ? args[3].Split(',') : null);
     case "allreduce":
         AllReduceBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 50);
+        return 0;
+    case "serving":
+        ServingBenchmark.Run(Console.Out, args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1);
         return 0;
     case "digits":
         TabularBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 5);
@@ -54,6 +58,6 @@ switch (what)
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, csv, digits, wide, million, capacity, fuzz, profile, elementwise, peak, allreduce)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, csv, digits, serving, wide, million, capacity, fuzz, profile, elementwise, peak, allreduce)");
         return 1;
 }

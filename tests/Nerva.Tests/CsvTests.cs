@@ -178,6 +178,22 @@ public sealed class CsvTests : ToolTest
     }
 
     [Fact]
+    public void More_distinct_labels_than_classes_are_values()
+    {
+        int rows = Dataset.MaxClasses + 100;
+        var text = new StringBuilder("x,y\n");
+        for (int i = 0; i < rows; i++) text.Append(CultureInfo.InvariantCulture, $"{i % 7},{i}\n");
+        string path = Write("many.csv", text.ToString());
+        // integers, but more of them than a network may have classes: values, whose distinct texts are not kept
+        var table = CsvTable.Read(path, new CsvOptions { LabelColumn = "y" });
+        Assert.Null(table.ClassNames);
+        Assert.Equal(rows - 1, table.Values![^1]);
+        Assert.Contains("more than 65536 distinct labels", Assert.Throws<DataFormatException>(() => CsvTable.Read(path, new CsvOptions { LabelColumn = "y", Labels = CsvLabels.Classes })).Message);
+        text.Append("3,cat\n");
+        Assert.Contains("'cat' is not a number", Assert.Throws<DataFormatException>(() => CsvTable.Read(Write("many.csv", text.ToString()), new CsvOptions { LabelColumn = "y" })).Message);
+    }
+
+    [Fact]
     public void The_split_is_random_disjoint_and_repeatable()
     {
         var table = CsvTable.Read(Iris(Folder), new CsvOptions { LabelColumn = "species" });

@@ -135,9 +135,13 @@ public sealed class CsvTable
             D = columns.Length;
         }
         var X = Array.Empty<float>();
+        // the distinct labels (at most MaxClasses + 1 of them are kept: more can only be values), every row's label among
+        // them, and every row's label as a number (NaN when it is not one)
         var labels = new List<string>();
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         var rowIds = new List<int>();
+        var rowValues = new List<float>();
+        bool manyLabels = false;
         int rows = 0;
         long chars = 0;
         foreach (var row in reader)
@@ -165,6 +169,13 @@ public sealed class CsvTable
             {
                 var cell = row[label].Span;
                 if (cell.IsEmpty) throw Cell(path, row.LineNumberFrom, names[label], cell, "a label");
+                float value = row[label].TryParse<float>() is float v && float.IsFinite(v) ? v : float.NaN;
+                rowValues.Add(value);
+                if (manyLabels)
+                {
+                    if (float.IsNaN(value)) throw Cell(path, row.LineNumberFrom, names[label], cell, $"a number (the column has more than {Dataset.MaxClasses} distinct labels: too many for classes, so they must be values)");
+                    continue;
+                }
                 var lookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
                 if (!lookup.TryGetValue(cell, out int id))
                 {
@@ -174,6 +185,14 @@ public sealed class CsvTable
                     ids.Add(name, id);
                 }
                 rowIds.Add(id);
+                if (labels.Count > Dataset.MaxClasses)
+                {
+                    // values for regression: the distinct labels are no longer needed
+                    int first = rowValues.FindIndex(float.IsNaN);
+                    if (first >= 0) throw new DataFormatException($"{path}: column '{Npz.Printable(names[label])}': the label '{Npz.Printable(labels[rowIds[first]])}' is not a number, and the column has more than {Dataset.MaxClasses} distinct labels: too many for classes");
+                    (manyLabels, labels, rowIds) = (true, [], []);
+                    ids.Clear();
+                }
             }
             chars += row.Span.Length + 1;
             rows++;
@@ -184,20 +203,21 @@ public sealed class CsvTable
         if (label < 0) return new CsvTable(Xm, features, null, null, null, null);
 
         // classes or values, from every distinct label
+        if (manyLabels && (options.Labels == CsvLabels.Classes || classNames is not null))
+            throw new DataFormatException($"{path}: column '{Npz.Printable(names[label])}' has more than {Dataset.MaxClasses} distinct labels, more classes than a network may have (for regression, the labels are values)");
         var numbers = labels.Select(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : (double?)null).ToArray();
         bool numeric = numbers.All(v => v is not null);
-        var kind = options.Labels != CsvLabels.Auto ? options.Labels
+        var kind = manyLabels ? CsvLabels.Values : options.Labels != CsvLabels.Auto ? options.Labels
             : classNames is null && numeric && numbers.Any(v => v != Math.Round(v!.Value)) ? CsvLabels.Values : CsvLabels.Classes;
         if (kind == CsvLabels.Values)
         {
-            int first = Array.FindIndex(numbers, v => v is null);
-            if (first >= 0) throw new DataFormatException($"{path}: column '{Npz.Printable(names[label])}': the label '{Npz.Printable(labels[first])}' is not a number (the labels are values for regression)");
-            return new CsvTable(Xm, features, names[label], null, null, [.. rowIds.Select(id => (float)numbers[id]!.Value)]);
+            int first = rowValues.FindIndex(float.IsNaN);
+            if (first >= 0) throw new DataFormatException($"{path}: column '{Npz.Printable(names[label])}': the label '{Npz.Printable(labels[rowIds[first]])}' is not a number (the labels are values for regression)");
+            return new CsvTable(Xm, features, names[label], null, null, [.. rowValues]);
         }
         string[] classes = classNames is not null ? [.. classNames]
             : numeric ? [.. labels.OrderBy(l => numbers[ids[l]]!.Value).ThenBy(l => l, StringComparer.Ordinal)]
             : [.. labels.OrderBy(l => l, StringComparer.Ordinal)];
-        if (classes.Length > Dataset.MaxClasses) throw new DataFormatException($"{path}: column '{Npz.Printable(names[label])}' has {classes.Length} distinct labels, more than the {Dataset.MaxClasses} classes a network may have (for regression, the labels are values)");
         var index = classes.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
         var map = new int[labels.Count];
         for (int id = 0; id < labels.Count; id++)

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Nerva.Bench;
+
+/// <summary>
+/// Serving (issue 28): <see cref="Model.Predict(Matrix{float})"/> against ONNX Runtime on the model's own ONNX export, in
+/// one process, timed in turns: the dense 784-1024-512-10 (ReLU) and the same at overall density 0.05 (Erdős–Rényi), at
+/// batches 1, 8, 100 and 1000, on 1 and 2 threads (ours: <c>Parallelism.Threads</c>; ORT: intra-op threads, sequential
+/// execution, all graph optimizations, preallocated input and output tensors). Median of the timed calls after a
+/// warm-up; latency ratio ours/ORT at batches 1 and 8 (below 1: ours is faster), throughput ratio ORT time/ours at 100
+/// and 1000 (above 1: ours is faster). Then eight threads calling Predict with one row each against the same calls one
+/// after another.
+/// </summary>
+internal static class ServingBenchmark
+{
+    public static void Run(TextWriter output, double seconds)
+    {
+        int threadsBefore = Kernels.Parallelism.Threads;
+        output.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}; about {seconds} s per cell and side");
+        output.WriteLine();
+        output.WriteLine("| model | batch | threads | ours (µs/call) | ORT (µs/call) | ours / ORT | max |Δ| of the outputs |");
+        output.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var (name, density) in new[] { ("dense", 1.0), ("sparse 0.05", 0.05) })
+        {
+            var model = Model.Create("784-1024-512-10", weights: "He", density: density, seed: 1);
+            string path = Path.Combine(Path.GetTempPath(), $"nerva-serving-{density}.onnx");
+            model.ExportOnnx(path);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Kernels.Parallelism.Threads = threads;
+                using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+                using var session = new InferenceSession(path, options);
+                foreach (int batch in new[] { 1, 8, 100, 1000 })
+                {
+                    var X = new Matrix<float>(batch, 784);
+                    var rng = new Rng((ulong)batch);
+                    for (int i = 0; i < X.Length; i++) X.AsSpan()[i] = (float)rng.Uniform(0, 1);
+                    var Y = new float[batch * 10];
+                    using var input = OrtValue.CreateTensorValueFromMemory(X.AsSpan().ToArray(), [batch, 784]);
+                    using var result = OrtValue.CreateTensorValueFromMemory(Y, [batch, 10]);
+                    using var run = new RunOptions();
+                    void Ort() => session.Run(run, ["input"], [input], ["output"], [result]);
+                    Matrix<float> ours = model.Predict(X);
+                    Ort();
+                    float difference = 0;
+                    for (int i = 0; i < Y.Length; i++) difference = MathF.Max(difference, MathF.Abs(Y[i] - ours.AsSpan()[i]));
+                    var (mine, theirs) = InTurns(() => model.Predict(X), Ort, seconds);
+                    string ratio = batch <= 8 ? $"latency {mine / theirs:F2}" : $"throughput {theirs / mine:F2}";
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {batch} | {threads} | {1e6 * mine:F1} | {1e6 * theirs:F1} | {ratio} | {difference:E1} |"));
+                }
+            }
+        }
+        Kernels.Parallelism.Threads = threadsBefore;
+        Concurrent(output, seconds);
+    }
+
+    /// <summary>Eight threads calling Predict with one row each, against the same calls made one after another.</summary>
+    private static void Concurrent(TextWriter output, double seconds)
+    {
+        var model = Model.Create("784-1024-512-10", weights: "He", seed: 1);
+        var row = new float[784];
+        for (int j = 0; j < row.Length; j++) row[j] = (j % 17) / 17f;
+        const int calls = 400;
+        double Serial()
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int c = 0; c < calls; c++) model.Predict(row);
+            return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        double Parallel8()
+        {
+            long start = Stopwatch.GetTimestamp();
+            System.Threading.Tasks.Parallel.For(0, calls, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => model.Predict(row));
+            return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        Serial();
+        Parallel8();
+        var serial = new List<double>();
+        var parallel = new List<double>();
+        for (long end = Stopwatch.GetTimestamp() + (long)(2 * seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end;)
+        {
+            serial.Add(Serial());
+            parallel.Add(Parallel8());
+        }
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Eight threads calling Predict with one row each (dense, {Kernels.Parallelism.Threads} kernel threads): {Median(parallel):F0} rows/s against {Median(serial):F0} rows/s one after another: {Median(parallel) / Median(serial):F2}×"));
+    }
+
+    /// <summary>The median seconds per call of each side, timed in alternating rounds of about 20 ms.</summary>
+    private static (double Ours, double Theirs) InTurns(Action ours, Action theirs, double seconds)
+    {
+        ours();
+        theirs();
+        long probe = Stopwatch.GetTimestamp();
+        ours();
+        int repeats = Math.Max(1, (int)(0.02 / Math.Max(1e-7, Stopwatch.GetElapsedTime(probe).TotalSeconds)));
+        var a = new List<double>();
+        var b = new List<double>();
+        for (long end = Stopwatch.GetTimestamp() + (long)(2 * seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end || a.Count < 5;)
+        {
+            a.Add(Time(ours, repeats));
+            b.Add(Time(theirs, repeats));
+        }
+        return (Median(a), Median(b));
+    }
+
+    private static double Time(Action action, int repeats)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int r = 0; r < repeats; r++) action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / repeats;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}

@@ -22,8 +22,10 @@ namespace Nerva;
 /// </para>
 /// <para>
 /// <b>Inference</b> always runs in evaluation mode (no dropout; batch normalization with its running statistics), whatever
-/// mode training left the network in, and may be called from several threads at once: the calls share the network's
-/// buffers, so they take turns (each uses every core for its products). Do not train and predict at the same time.
+/// mode training left the network in, and may be called from several threads at once: each call runs on an inference
+/// replica of the network (its parameters shared, its buffers its own; one per concurrent call, kept for the next), so
+/// calls run side by side, and a one-row request does not wait for another's batch. Do not train and predict at the
+/// same time.
 /// A row's outputs are the same in every call with the same batch size, but may differ in the last bits between a
 /// single row and the same row inside a batch: the products of one row take another kernel, which sums in another order.
 /// </para>
@@ -34,7 +36,12 @@ public sealed class Model
     private const int Chunk = 1024;
 
     private readonly object _gate = new();
-    private readonly Matrix<float> _X = new(0, 0), _Y = new(0, 0);
+
+    /// <summary>
+    /// Networks for inference, each with its buffers, sharing the network's parameters (so they never go stale): a call
+    /// takes one, or makes one when all are busy, and puts it back, so that calls from several threads run side by side.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<(MultilayerPerceptron<float> Network, Matrix<float> X, Matrix<float> Y)> _replicas = [];
 
     /// <summary>
     /// A model of <paramref name="network"/> whose raw inputs are prepared by <paramref name="preprocessing"/> (default:
@@ -266,34 +273,28 @@ public sealed class Model
         return Y;
     }
 
-    /// <summary>Y for the rows of <paramref name="inputs"/> (prepared here unless <paramref name="prepared"/>), in evaluation mode, in chunks of rows.</summary>
+    /// <summary>
+    /// Y for the rows of <paramref name="inputs"/> (prepared here unless <paramref name="prepared"/>), in evaluation mode, in
+    /// chunks of rows, on an inference replica of the network (see <see cref="_replicas"/>).
+    /// </summary>
     private void Feed(Matrix<float> inputs, bool prepared, Matrix<float> Y)
     {
         if (inputs.Cols != InputSize) throw new ArgumentException($"the inputs have {inputs.Cols} features, the model takes {InputSize}", nameof(inputs));
-        lock (_gate)
+        if (!_replicas.TryTake(out var replica)) replica = (Network.InferenceReplica(), new Matrix<float>(0, 0), new Matrix<float>(0, 0));
+        var (network, X, chunk) = replica;
+        for (int start = 0; start < inputs.Rows; start += Chunk)
         {
-            bool training = Network.IsTraining;
-            Network.IsTraining = false;
-            try
+            int n = Math.Min(Chunk, inputs.Rows - start);
+            X.Resize(n, InputSize);
+            for (int i = 0; i < n; i++)
             {
-                for (int start = 0; start < inputs.Rows; start += Chunk)
-                {
-                    int n = Math.Min(Chunk, inputs.Rows - start);
-                    _X.Resize(n, InputSize);
-                    for (int i = 0; i < n; i++)
-                    {
-                        if (prepared) inputs.Row(start + i).CopyTo(_X.Row(i));
-                        else Preprocessing.Apply(inputs.Row(start + i), _X.Row(i));
-                    }
-                    Network.Feedforward(_X, _Y);
-                    _Y.AsSpan().CopyTo(Y.AsSpan()[(start * OutputSize)..]);
-                }
+                if (prepared) inputs.Row(start + i).CopyTo(X.Row(i));
+                else Preprocessing.Apply(inputs.Row(start + i), X.Row(i));
             }
-            finally
-            {
-                Network.IsTraining = training;
-            }
+            network.Feedforward(X, chunk);
+            chunk.AsSpan().CopyTo(Y.AsSpan()[(start * OutputSize)..]);
         }
+        _replicas.Add(replica);
     }
 
     /// <summary>Refuses a dataset whose rows were prepared otherwise than the model's inputs are, or with another number of classes.</summary>

@@ -27,6 +27,12 @@ public sealed class MultilayerPerceptron<T> where T : unmanaged, IFloatingPointI
         for (int i = 0; i < _outputs.Length; i++) _outputs[i] = new Matrix<T>(0, 0);
     }
 
+    /// <summary>
+    /// A network for inference beside this one: every layer's <see cref="Layer{T}.InferenceReplica"/> (the same
+    /// parameters, buffers of its own), in evaluation mode, so that predictions from several threads run side by side.
+    /// </summary>
+    internal MultilayerPerceptron<T> InferenceReplica() => new(_layers.Select(layer => layer.InferenceReplica()));
+
     /// <summary>The layers, first to last.</summary>
     public IReadOnlyList<Layer<T>> Layers => _layers;
 

@@ -237,6 +237,39 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Row_layout_products_sum_eight_chains_in_their_documented_order()
+    {
+        // rows of 0 to 19 entries: every tail length of the eight chains, twice
+        var rng = new Rng(8);
+        const int D = 40;
+        var rowStart = new int[21];
+        var columns = new List<int>();
+        for (int k = 0; k < 20; k++)
+        {
+            columns.AddRange(Enumerable.Range(0, D).OrderBy(_ => rng.NextDouble()).Take(k).Order());
+            rowStart[k + 1] = columns.Count;
+        }
+        var values = Enumerable.Range(0, columns.Count).Select(_ => (float)rng.Uniform(-1, 1)).ToArray();
+        var W = CsrMatrix<float>.FromCsr(20, D, rowStart, [.. columns], values);
+        var X = new Matrix<float>(3, D);
+        for (int i = 0; i < X.Length; i++) X.AsSpan()[i] = (float)rng.Uniform(-2, 2);
+        var b = new Matrix<float>(1, 20);
+        for (int k = 0; k < 20; k++) b[0, k] = k * 0.125f;
+        var Z = new Matrix<float>(0, 0);
+        SparseProducts.FeedforwardRows(W, new Matrix<float>(1, values.Length, values), X, b, Z);
+        for (int i = 0; i < X.Rows; i++)
+            for (int k = 0; k < 20; k++)
+            {
+                var a = new float[8];
+                for (int e = rowStart[k]; e < rowStart[k + 1]; e++) a[(e - rowStart[k]) % 8] = MathF.FusedMultiplyAdd(values[e], X[i, columns[e]], a[(e - rowStart[k]) % 8]);
+                float expected = b[0, k] + (((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])));
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(Z[i, k]));
+                double exact = b[0, k] + Enumerable.Range(rowStart[k], rowStart[k + 1] - rowStart[k]).Sum(e => (double)values[e] * X[i, columns[e]]);
+                Assert.Equal(exact, Z[i, k], 1e-5);
+            }
+    }
+
+    [Fact]
     public void Panel_width_follows_the_gathered_rows_not_the_CPU()
     {
         Assert.Equal(7, SparseProducts.PanelVectors<float>(3072, 100));   // 1.4 MB: the whole batch in one panel

@@ -31,10 +31,19 @@ internal static class WorkerPool
     /// <summary>Whether the current thread is running an iteration (a nested loop then runs serially).</summary>
     public static bool InRegion => t_inRegion;
 
-    /// <summary>body.Run(0..count−1) on the calling thread and threads − 1 workers.</summary>
+    /// <summary>
+    /// body.Run(0..count−1) on the calling thread and threads − 1 workers; while another thread's loop holds the workers
+    /// (predictions called from several threads at once), on the calling thread alone, at once: each caller then keeps a
+    /// core busy instead of queueing for both. The iterations write disjoint outputs, so the results are the same bits.
+    /// </summary>
     public static void Run<TBody>(int count, int threads, in TBody body) where TBody : struct, IParallelBody
     {
-        lock (Gate)
+        if (!Monitor.TryEnter(Gate))
+        {
+            for (int i = 0; i < count; i++) body.Run(i);
+            return;
+        }
+        try
         {
             while (Workers.Count < threads - 1) Workers.Add(new Worker(Workers.Count));
             var holder = Body<TBody>.Instance;
@@ -66,6 +75,10 @@ internal static class WorkerPool
             holder.Value = default;
             _body = null;
             if (_error is not null) ExceptionDispatchInfo.Throw(_error);
+        }
+        finally
+        {
+            Monitor.Exit(Gate);
         }
     }
 

@@ -35,10 +35,17 @@ public class ActivationLayer<T, TAct> : LinearLayer<T>
     internal object BoxedActivation => Activation;
 
     /// <summary>Z = X·Wᵀ + 1_N·b.</summary>
-    public Matrix<T> Z { get; } = new(0, 0);
+    public Matrix<T> Z { get; private set; } = new(0, 0);
 
     /// <summary>DZ = ∇_Z L.</summary>
     public Matrix<T> DZ { get; } = new(0, 0);
+
+    /// <inheritdoc/>
+    private protected override void RenewBuffers()
+    {
+        base.RenewBuffers();
+        Z = new Matrix<T>(0, 0);
+    }
 
     /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)

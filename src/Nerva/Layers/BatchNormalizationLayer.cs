@@ -76,13 +76,13 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
     public Matrix<T> DGamma { get; }
 
     /// <summary>Z, the normalised input.</summary>
-    public Matrix<T> Z { get; } = new(0, 0);
+    public Matrix<T> Z { get; private set; } = new(0, 0);
 
     /// <summary>DZ = ∇_Z L.</summary>
     public Matrix<T> DZ { get; } = new(0, 0);
 
     /// <summary>Σ^(−1/2) of the last feedforward.</summary>
-    public Matrix<T> InvSqrtSigma { get; }
+    public Matrix<T> InvSqrtSigma { get; private set; }
 
     /// <summary>The running mean used in evaluation mode.</summary>
     public Matrix<T> RunningMean { get; }
@@ -92,6 +92,9 @@ public sealed class BatchNormalizationLayer<T> : Layer<T> where T : unmanaged, I
 
     /// <summary>The weight of the newest batch in the running estimates.</summary>
     public double Momentum { get; }
+
+    /// <inheritdoc/>
+    private protected override void RenewBuffers() => (Z, InvSqrtSigma) = (new Matrix<T>(0, 0), new Matrix<T>(1, InputSize));
 
     /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)

@@ -123,6 +123,9 @@ public sealed class ConvolutionLayer<T> : Layer<T> where T : unmanaged, IFloatin
     private int Groups(int N) => (N + GroupSize - 1) / GroupSize;
 
     /// <inheritdoc/>
+    private protected override void RenewBuffers() => _P = [];
+
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         int N = X.Rows;

@@ -90,6 +90,25 @@ public abstract class Layer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Computes the parameter gradients and, unless <see cref="ComputeInputGradient"/> is off, <see cref="DX"/>.</summary>
     protected abstract void BackpropagateCore(Matrix<T> Y, Matrix<T> DY);
 
+    /// <summary>
+    /// A copy of this layer for inference beside it (concurrent predictions): the same parameters, optimizers and
+    /// running statistics, by reference, so that it never goes stale, and buffers of its own, so that its feedforward
+    /// writes nothing this layer's does; always in evaluation mode.
+    /// </summary>
+    internal Layer<T> InferenceReplica()
+    {
+        var replica = (Layer<T>)MemberwiseClone();
+        replica.X = new Matrix<T>(0, 0);
+        replica.IsTraining = false;
+        replica.RenewBuffers();
+        return replica;
+    }
+
+    /// <summary>Gives a replica fresh objects for everything its evaluation-mode feedforward writes (see <see cref="InferenceReplica"/>).</summary>
+    private protected virtual void RenewBuffers()
+    {
+    }
+
     /// <summary>Registers θ with its gradient Dθ (of the same shape).</summary>
     protected void AddParameter(string name, Matrix<T> value, Matrix<T> gradient)
         => _parameters.Add(new Parameter<T>(name, value, gradient, _optimizer));

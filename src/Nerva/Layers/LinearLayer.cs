@@ -32,7 +32,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     private bool _droppedOut;
 
     // The batch in transposed panels (sparse layers only, see SparseProducts): Xᵀ, Zᵀ, DZᵀ, DXᵀ; W's values in column order.
-    private readonly Panels<T> _Xp = new(), _Zp = new(), _DZp = new(), _DXp = new();
+    private Panels<T> _Xp = new(), _Zp = new();
+    private readonly Panels<T> _DZp = new(), _DXp = new();
     private readonly Matrix<T> _WByColumn = new(1, 0);
 
     /// <summary>A linear layer D → K: weights drawn by <paramref name="weights"/> (Xavier by default) with <paramref name="rng"/>, optimized by <paramref name="optimizer"/>, DropConnect rate <paramref name="dropout"/>, and W in CSR form with that share of the weights when <paramref name="density"/> is below 1.</summary>
@@ -206,6 +207,9 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
 
     /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y) => Affine(Y);
+
+    /// <inheritdoc/>
+    private protected override void RenewBuffers() => (_Xp, _Zp) = (new(), new());
 
     /// <inheritdoc/>
     protected override void BackpropagateCore(Matrix<T> Y, Matrix<T> DY) => AffineBackpropagate(DY);

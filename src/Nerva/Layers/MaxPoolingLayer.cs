@@ -27,6 +27,9 @@ public sealed class MaxPoolingLayer<T> : PoolingLayer<T> where T : unmanaged, IF
     private protected override string Name => "MaxPool";
 
     /// <inheritdoc/>
+    private protected override void RenewBuffers() => _argmax = [];
+
+    /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)
     {
         int N = X.Rows, K = OutputSize;

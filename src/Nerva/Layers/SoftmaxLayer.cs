@@ -18,10 +18,17 @@ public sealed class SoftmaxLayer<T>(int D, int K, Rng? rng = null, WeightInitial
     : LinearLayer<T>(D, K, rng, weights, optimizer, dropout, density) where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Z = X·Wᵀ + 1·b of the last feedforward.</summary>
-    public Matrix<T> Z { get; } = new(0, 0);
+    public Matrix<T> Z { get; private set; } = new(0, 0);
 
     /// <summary>DZ, the gradient with respect to Z.</summary>
     public Matrix<T> DZ { get; } = new(0, 0);
+
+    /// <inheritdoc/>
+    private protected override void RenewBuffers()
+    {
+        base.RenewBuffers();
+        Z = new Matrix<T>(0, 0);
+    }
 
     /// <inheritdoc/>
     protected override void FeedforwardCore(Matrix<T> Y)

@@ -472,12 +472,14 @@ public static class SparseProducts
 
     /// <summary>
     /// How many row blocks to hand out: enough to balance two to a few threads, few enough to be cheap; one (this thread
-    /// alone) below 2²³ multiply-adds. A sparse product reads rows of Xᵀ or DZᵀ that this thread has just written, so a
-    /// second core first copies them from this one's cache; below about 8M multiply-adds (a 3072×1024 layer at density
-    /// 0.02, batch 112) that costs more than the second core saves (bench, 2 threads: density-0.01 epoch 0.78 s → 0.45 s,
-    /// 0.05: 1.43 → 1.41 s; a threshold of 2²⁵ made 0.05 and 0.2 slower).
+    /// alone) below 2²⁰ multiply-adds. A sparse product reads rows of Xᵀ or DZᵀ that this thread has just written, so a
+    /// second core first copies them from this one's cache, which costs more than the second core saves in the smallest
+    /// products (bench, 2 threads: every product parallel, the density-0.01 epoch of 3072-1024-512-10 took 0.78 s; from
+    /// 2²³ up, 0.45 s). 2²⁰ keeps those epochs (alternating runs on Zen 4, 2²³ against 2²⁰: density 0.05 1.44 and 1.42 s
+    /// against 1.45 and 1.11 s; 0.01 0.52 and 0.54 s against 0.52 and 0.50 s) and lets inference at batch 100 use both
+    /// cores (784-1024-512-10 at density 0.05: 551 → 452–464 µs).
     /// </summary>
-    private static int BlockCount(long multiplyAdds) => multiplyAdds < 1 << 23 ? 1 : 4 * Parallelism.Threads;
+    private static int BlockCount(long multiplyAdds) => multiplyAdds < 1 << 20 ? 1 : 4 * Parallelism.Threads;
 
     /// <summary>Rows [first, last) of block b of blocks, split so that blocks hold about equal entry counts.</summary>
     private static (int First, int Last) RowRange(int[] start, int b, int blocks)

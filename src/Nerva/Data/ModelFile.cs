@@ -10,8 +10,8 @@ namespace Nerva.Data;
 /// <summary>
 /// The model file: an .npz with the weights file's arrays under their names (W1, b1, …, so that the original's tools and
 /// NumPy read them as before), plus <c>model</c>, the architecture as UTF-8 JSON (layers in the <c>--layers</c> grammar,
-/// sizes, dropout rates, densities, optimizers, pixel scaling, the loss, and for a CSV file the class and feature names and the label column), and for standardised inputs <c>input_mean</c> and
-/// <c>input_scale</c> (float64). The JSON is stored as a uint8 array so that every member stays an .npy that
+/// sizes, dropout rates, densities, optimizers, pixel scaling, the loss, and for a CSV file the class and feature names
+/// and the label column), and for standardised inputs <c>input_mean</c> and <c>input_scale</c> (float64). The JSON is stored as a uint8 array so that every member stays an .npy that
 /// <c>np.load</c> takes (<c>json.loads(bytes(np.load(f)['model']))</c> reads it). A sparse layer's support is its CSR
 /// arrays; batch normalization's running statistics are arrays too.
 /// </summary>

@@ -14,11 +14,12 @@ namespace Nerva.ML;
 internal sealed class OnnxScoring
 {
     private readonly ModelProto _model;
-    private int _values;
+    private readonly Onnx.OnnxExport.Graph _graph;
+    private int _constants;
 
     public OnnxScoring(Model model, string features)
     {
-        _model = Onnx.OnnxExport.Build(model);
+        _model = Onnx.OnnxExport.Build(model, out _graph);
         var graph = _model.Graph;
         foreach (var node in graph.Node)
             for (int i = 0; i < node.Input.Count; i++)
@@ -35,40 +36,36 @@ internal sealed class OnnxScoring
     public string Probabilities() => Network.Layers[^1] switch
     {
         SoftmaxLayer<float> => "output",
-        LogSoftmaxLayer<float> => Node("Exp", ["output"]),
-        _ => Node("Softmax", ["output"], Int("axis", -1)),
+        LogSoftmaxLayer<float> => _graph.Node("Exp", ["output"]),
+        _ => _graph.Node("Softmax", ["output"], Int("axis", -1)),
     };
 
     /// <summary>log p₁ − log p₀ of a two-output network (N): the logit whose sigmoid is the probability of class 1.</summary>
     public string Logit()
     {
-        string logits = Network.Layers[^1] is SoftmaxLayer<float> ? Node("Log", ["output"]) : "output";
-        string Column(int j) => Node("Gather", [logits, Index(j)], Int("axis", 1));
-        return Node("Sub", [Column(1), Column(0)]);
+        string logits = Network.Layers[^1] is SoftmaxLayer<float> ? _graph.Node("Log", ["output"]) : "output";
+        return _graph.Node("Sub", [Column(logits, 1), Column(logits, 0)]);
     }
 
     /// <summary>Output 0 of every row (N), scaled and shifted: y·<paramref name="scale"/> + <paramref name="shift"/>.</summary>
-    public string Value(float scale, float shift)
-    {
-        string y = Node("Gather", ["output", Index(0)], Int("axis", 1));
-        return Node("Add", [Node("Mul", [y, Floats("scale", scale)]), Floats("shift", shift)]);
-    }
+    public string Value(float scale, float shift) =>
+        _graph.Node("Add", [_graph.Node("Mul", [Column("output", 0), _graph.Scalar("scoring_scale", scale)]), _graph.Scalar("scoring_shift", shift)]);
 
     /// <summary>The column of each row's first largest value (N, int64), as <c>Dataset.ArgMax</c> picks it.</summary>
-    public string ArgMax(string values) => Node("ArgMax", [values], Int("axis", 1), Int("keepdims", 0), Int("select_last_index", 0));
+    public string ArgMax(string values) => _graph.Node("ArgMax", [values], Int("axis", 1), Int("keepdims", 0), Int("select_last_index", 0));
 
-    /// <summary>values[indices] of a constant vector of the given type.</summary>
+    /// <summary>values[indices] of a constant vector (<see cref="Tensor"/>).</summary>
     public string Gather(TensorProto values, string indices)
     {
-        values.Name = $"constant{++_values}";
+        values.Name = $"scoring_values{++_constants}";
         _model.Graph.Initializer.Add(values);
-        return Node("Gather", [values.Name, indices], Int("axis", 0));
+        return _graph.Node("Gather", [values.Name, indices], Int("axis", 0));
     }
 
     /// <summary>Makes <paramref name="value"/> the graph output <paramref name="name"/>, declared as a vector of <paramref name="size"/> elements of <paramref name="type"/>.</summary>
     public void Output(string name, string value, TensorProto.Types.DataType type, int size)
     {
-        _model.Graph.Node.Add(new NodeProto { OpType = "Reshape", Name = name, Input = { value, Int64s($"{name}_shape", size) }, Output = { name } });
+        _model.Graph.Node.Add(new NodeProto { OpType = "Reshape", Name = name, Input = { value, _graph.Int64s($"{name}_shape", [1], size) }, Output = { name } });
         _model.Graph.Output.Add(new ValueInfoProto
         {
             Name = name,
@@ -83,16 +80,11 @@ internal sealed class OnnxScoring
     public static TensorProto Tensor<T>(IReadOnlyList<T> values)
     {
         var tensor = new TensorProto { Dims = { values.Count } };
-        switch (values)
+        if (values is IReadOnlyList<string> text)
         {
-            case IReadOnlyList<string> text:
-                tensor.DataType = (int)TensorProto.Types.DataType.String;
-                tensor.StringData.AddRange(text.Select(ByteString.CopyFromUtf8));
-                return tensor;
-            case IReadOnlyList<bool> flags:
-                tensor.DataType = (int)TensorProto.Types.DataType.Bool;
-                tensor.RawData = ByteString.CopyFrom([.. flags.Select(f => f ? (byte)1 : (byte)0)]);
-                return tensor;
+            tensor.DataType = (int)TensorProto.Types.DataType.String;
+            tensor.StringData.AddRange(text.Select(ByteString.CopyFromUtf8));
+            return tensor;
         }
         (tensor.DataType, byte[] bytes) = values switch
         {
@@ -110,36 +102,13 @@ internal sealed class OnnxScoring
 
     private static byte[] Bytes<T>(IReadOnlyList<T> values) where T : unmanaged => MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray();
 
-    private string Node(string op, string[] inputs, params AttributeProto[] attributes)
+    /// <summary>Column <paramref name="j"/> of every row (N): Gather with a scalar index drops the axis.</summary>
+    private string Column(string matrix, long j)
     {
-        string output = $"scoring_{op.ToLowerInvariant()}{++_values}";
-        _model.Graph.Node.Add(new NodeProto { OpType = op, Name = output, Input = { inputs }, Output = { output }, Attribute = { attributes } });
-        return output;
+        string index = $"scoring_index{j}";
+        if (_model.Graph.Initializer.All(t => t.Name != index)) _graph.Int64s(index, [], j);
+        return _graph.Node("Gather", [matrix, index], Int("axis", 1));
     }
 
-    private string Int64s(string name, params long[] values)
-    {
-        name = $"scoring_{name}";
-        if (_model.Graph.Initializer.All(t => t.Name != name))
-            _model.Graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, Dims = { values.Length }, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) });
-        return name;
-    }
-
-    /// <summary>A scalar int64 index, which Gather takes to drop the axis it picks from.</summary>
-    private string Index(long j)
-    {
-        string name = $"scoring_index{j}";
-        if (_model.Graph.Initializer.All(t => t.Name != name))
-            _model.Graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, RawData = ByteString.CopyFrom(BitConverter.GetBytes(j)) });
-        return name;
-    }
-
-    private string Floats(string name, float value)
-    {
-        name = $"scoring_{name}";
-        _model.Graph.Initializer.Add(new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(new[] { value }.AsSpan())) });
-        return name;
-    }
-
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    private static AttributeProto Int(string name, long value) => Onnx.OnnxExport.Int(name, value);
 }

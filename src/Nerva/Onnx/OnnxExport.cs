@@ -31,13 +31,16 @@ internal static class OnnxExport
     /// <summary>ONNX files are single protobuf messages, which cannot exceed 2 GB.</summary>
     private const long MaxBytes = int.MaxValue;
 
-    public static ModelProto Build(Model model)
+    public static ModelProto Build(Model model) => Build(model, out _);
+
+    /// <summary>The model's graph and its builder, which goes on naming nodes and initializers where the export stopped (the ML.NET trainers add nodes after <c>output</c>).</summary>
+    public static ModelProto Build(Model model, out Graph graph)
     {
         var mlp = model.Network;
         long bytes = mlp.Layers.OfType<LinearLayer<float>>().Sum(l => 4L * l.InputSize * l.OutputSize);
         if (bytes > MaxBytes)
             throw new NotSupportedException($"the network's dense weights take {bytes >> 20} MB, more than ONNX's 2 GB limit on one file (sparse layers are exported dense)");
-        var g = new Graph();
+        var g = graph = new Graph();
         string x = Preprocess(g, model.Preprocessing, "input");
         int linear = 0, normalization = 0, convolution = 0, pooling = 0, functions = 0;
         foreach (var layer in mlp.Layers)
@@ -174,7 +177,7 @@ internal static class OnnxExport
         return g.Node("Where", [g.Node("LessOrEqual", [Z, tl]), left, middle]);
     }
 
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    internal static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     private static AttributeProto Ints(string name, params long[] values) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { values } };
 
@@ -195,7 +198,7 @@ internal static class OnnxExport
     };
 
     /// <summary>The graph under construction: nodes with generated output names, initializers by name.</summary>
-    private sealed class Graph
+    internal sealed class Graph
     {
         private int _values;
 
@@ -222,9 +225,13 @@ internal static class OnnxExport
 
         public string Scalar(string name, float value) => Add(name, TensorProto.Types.DataType.Float, [], MemoryMarshal.AsBytes(new[] { value }.AsSpan()));
 
+        /// <summary>An int64 initializer: a scalar (no <paramref name="dims"/>, as Gather takes an index to drop its axis) or a vector.</summary>
+        public string Int64s(string name, long[] dims, params long[] values) => Add(name, TensorProto.Types.DataType.Int64, dims, MemoryMarshal.AsBytes(values.AsSpan()));
+
         public string Doubles(string name, double[] values) => Add(name, TensorProto.Types.DataType.Double, [values.Length], MemoryMarshal.AsBytes(values.AsSpan()));
 
-        private string Add(string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> littleEndian)
+        /// <summary>An initializer of raw little-endian values.</summary>
+        public string Add(string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> littleEndian)
         {
             if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX export writes raw little-endian tensors; this machine is big-endian");
             Proto.Initializer.Add(new TensorProto { Name = name, DataType = (int)type, Dims = { dims }, RawData = ByteString.CopyFrom(littleEndian) });

@@ -246,9 +246,10 @@ public sealed class Model
     /// <summary>
     /// Writes the model as an ONNX graph of standard operators (opset 17), atomically: input <c>input</c> (N×D raw rows,
     /// the preprocessing as the graph's first nodes), output <c>output</c> (N×K, what <see cref="Predict(Matrix{float})"/>
-    /// returns), sparse layers as dense initialisers. ONNX Runtime (<c>Microsoft.ML.OnnxRuntime</c>) serves it in .NET,
-    /// and every other ONNX runtime elsewhere. A network whose dense weights exceed ONNX's 2 GB is refused
-    /// (<see cref="NotSupportedException"/>).
+    /// returns), a sparse layer's W as a sparse initialiser (its stored values and positions: the file grows with nnz).
+    /// ONNX Runtime (<c>Microsoft.ML.OnnxRuntime</c>) serves it in .NET, and every other ONNX runtime elsewhere; ONNX
+    /// Runtime 1.31 expands sparse initialisers to dense tensors at load, so a sparse model runs there at the dense cost.
+    /// A network whose weights take more than ONNX's 2 GB in the file is refused (<see cref="NotSupportedException"/>).
     /// </summary>
     public void ExportOnnx(string path)
     {

@@ -14,14 +14,18 @@ namespace Nerva.Onnx;
 /// <code>
 /// pixels:        x = (v / 255 − 0.5)·2                           Div, Sub, Mul (the readers' float operations)
 /// standardised:  x = float((double(x) − mean)·scale)             Cast, Sub, Mul, Cast (in double, as the dataset was)
-/// linear layer:  Z = X·Wᵀ + b                                    Gemm(transB = 1); a sparse W as its dense initialiser
+/// linear layer:  Z = X·Wᵀ + b                                    Gemm(transB = 1); a sparse W as a sparse initialiser
 /// activation:    Relu, Sigmoid, Tanh, Elu, LeakyRelu (AllReLU, and LeakyReLU with 0 ≤ α ≤ 1), Max(α·Z, Z) (LeakyReLU
 ///                otherwise), Where(Z &lt; ε, 0, Z) (TReLU), SReLU's three cases as two Where nodes, Softmax, LogSoftmax
 /// batch norm:    BatchNormalization in inference form (running mean and variance, ε = 1e-7)
 /// convolution:   Reshape to N×C×H×W, Conv (kernels C'×C×kh×kw, pads, strides), Flatten; pooling likewise with MaxPool or
 ///                AveragePool; an activation on its own as the activation nodes above
 /// </code>
-/// Dropout is the identity in evaluation mode, so it has no node.
+/// Dropout is the identity in evaluation mode, so it has no node. A sparse layer's W is a <c>sparse_initializer</c>: its
+/// stored values and their linearized positions k·D + d (ascending, as CSR stores them), so the file grows with nnz, not
+/// K·D. ONNX Runtime (1.31) expands sparse initializers to dense tensors when it loads a model (microsoft/onnxruntime
+/// #5540), and its one sparse operator, SparseToDenseMatMul, refuses a sparse initializer (#31730, open): an exported
+/// sparse model runs there at the dense model's cost and memory; our own <see cref="Model.Predict(Matrix{float})"/> keeps it sparse.
 /// </summary>
 internal static class OnnxExport
 {
@@ -37,9 +41,10 @@ internal static class OnnxExport
     public static ModelProto Build(Model model, out Graph graph)
     {
         var mlp = model.Network;
-        long bytes = mlp.Layers.OfType<LinearLayer<float>>().Sum(l => 4L * l.InputSize * l.OutputSize);
+        // a dense W takes 4 bytes a weight, a sparse one 12 (a value and its int64 position)
+        long bytes = mlp.Layers.OfType<LinearLayer<float>>().Sum(l => l.IsSparse ? 12L * l.WeightCount : 4L * l.InputSize * l.OutputSize);
         if (bytes > MaxBytes)
-            throw new NotSupportedException($"the network's dense weights take {bytes >> 20} MB, more than ONNX's 2 GB limit on one file (sparse layers are exported dense)");
+            throw new NotSupportedException($"the network's weights take {bytes >> 20} MB in ONNX, more than its 2 GB limit on one file");
         var g = graph = new Graph();
         string x = Preprocess(g, model.Preprocessing, "input");
         int linear = 0, normalization = 0, convolution = 0, pooling = 0, functions = 0;
@@ -73,7 +78,8 @@ internal static class OnnxExport
                     break;
                 case LinearLayer<float> l:
                     linear++;
-                    string Z = g.Node("Gemm", [x, g.Tensor($"W{linear}", l.DenseWeights(), [l.OutputSize, l.InputSize]), g.Tensor($"b{linear}", l.B)], Int("transB", 1));
+                    string W = l.SparseW is { } sparse ? g.Sparse($"W{linear}", sparse) : g.Tensor($"W{linear}", l.W, [l.OutputSize, l.InputSize]);
+                    string Z = g.Node("Gemm", [x, W, g.Tensor($"b{linear}", l.B)], Int("transB", 1));
                     x = Activation(g, l, Z, linear);
                     break;
                 case var other when Boxed(other) is { } activation:
@@ -229,6 +235,18 @@ internal static class OnnxExport
         public string Int64s(string name, long[] dims, params long[] values) => Add(name, TensorProto.Types.DataType.Int64, dims, MemoryMarshal.AsBytes(values.AsSpan()));
 
         public string Doubles(string name, double[] values) => Add(name, TensorProto.Types.DataType.Double, [values.Length], MemoryMarshal.AsBytes(values.AsSpan()));
+
+        /// <summary>A sparse initializer of W (K×D): its stored values and their positions k·D + d, as CSR stores them (ascending).</summary>
+        public string Sparse(string name, Sparse.CsrMatrix<float> W)
+        {
+            var positions = new long[W.NonZeroCount];
+            for (int k = 0; k < W.Rows; k++)
+                for (int e = W.RowStart[k]; e < W.RowStart[k + 1]; e++) positions[e] = (long)k * W.Cols + W.Columns[e];
+            var values = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, Dims = { W.NonZeroCount }, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(W.Values.AsSpan())) };
+            var indices = new TensorProto { DataType = (int)TensorProto.Types.DataType.Int64, Dims = { W.NonZeroCount }, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(positions.AsSpan())) };
+            Proto.SparseInitializer.Add(new SparseTensorProto { Values = values, Indices = indices, Dims = { W.Rows, W.Cols } });
+            return name;
+        }
 
         /// <summary>An initializer of raw little-endian values.</summary>
         public string Add(string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> littleEndian)

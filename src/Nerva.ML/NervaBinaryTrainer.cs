@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using Nerva.Data;
 using Nerva.Onnx.Protobuf;
 
 namespace Nerva.ML;
@@ -16,8 +15,6 @@ public sealed class NervaBinaryTrainer : NervaTrainer
     internal NervaBinaryTrainer(IHostEnvironment environment, NervaTrainerOptions options) : base(environment, options)
     {
     }
-
-    private protected override string Loss => "SoftmaxCrossEntropy";
 
     private protected override int Outputs(DataViewSchema.Column label) => label.Type == BooleanDataViewType.Instance ? 2
         : throw new ArgumentException($"the label column '{label.Name}' is {label.Type}: it must be Boolean");

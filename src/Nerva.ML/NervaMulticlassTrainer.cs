@@ -17,8 +17,6 @@ public sealed class NervaMulticlassTrainer : NervaTrainer
     {
     }
 
-    private protected override string Loss => "SoftmaxCrossEntropy";
-
     private protected override int Outputs(DataViewSchema.Column label)
     {
         if (label.Type is not KeyDataViewType { Count: >= 2 and <= Dataset.MaxClasses } key)

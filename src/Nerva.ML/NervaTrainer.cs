@@ -48,8 +48,8 @@ public abstract class NervaTrainer : IEstimator<TransformerChain<ITransformer>>
 
     private protected MLContext Context => Environment as MLContext ?? new MLContext((int)Options.Seed);
 
-    /// <summary>The loss trained with.</summary>
-    private protected abstract string Loss { get; }
+    /// <summary>The loss trained with: softmax cross-entropy for the classifiers.</summary>
+    private protected virtual string Loss => "SoftmaxCrossEntropy";
 
     /// <summary>The network's outputs for this label column (classes, 2, 1); refuses a column of the wrong type.</summary>
     private protected abstract int Outputs(DataViewSchema.Column label);

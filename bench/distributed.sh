@@ -4,15 +4,19 @@
 #   1 process × 1 thread,  1 process × 2 threads,  mpirun -np 2 × 1 thread each,
 # alternating, ROUNDS rounds (default 3), the second epoch of each run timed (the first warms up). Prints a Markdown
 # table of the medians and the ratios, the gradient values each step sums, and the all-reduce's share of a step
-# (--timer brief). Needs Debian's openmpi-bin and python3-numpy (installed here when run as root).
+# (--timer brief); then the same epochs on 2 ranks with the gradient sums overlapped with backpropagation and after it,
+# alternating in one run (Nerva.Bench overlap), and the all-reduce's α and β over Open MPI and MPICH (Nerva.Bench
+# allreduce). Needs Debian's openmpi-bin, mpich and python3-numpy (installed here when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" = 0 ] && { [ ! -x /usr/bin/mpirun ] || ! /usr/bin/python3 -c "import numpy" 2>/dev/null; }; then
-  apt-get install -y -q openmpi-bin python3-numpy >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q openmpi-bin python3-numpy >/dev/null; }
+if [ "$(id -u)" = 0 ] && { [ ! -x /usr/bin/mpirun.openmpi ] || [ ! -x /usr/bin/mpirun.mpich ] || ! /usr/bin/python3 -c "import numpy" 2>/dev/null; }; then
+  apt-get install -y -q openmpi-bin mpich python3-numpy >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q openmpi-bin mpich python3-numpy >/dev/null; }
 fi
 rounds=${ROUNDS:-3}
 dotnet build -c Release src/Nerva.Cli -v quiet -nologo >/dev/null
+dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null
 mlp="dotnet src/Nerva.Cli/bin/Release/net10.0/mlp.dll"
+bench="dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll"
 data=$(mktemp -d)/cifar-shaped.npz
 trap 'rm -rf "$(dirname "$data")"' EXIT
 /usr/bin/python3 - "$data" <<'PY'
@@ -42,4 +46,10 @@ for density in 1 0.01; do
   name=$([ "$density" = 1 ] && echo "dense 3072-1024-512-10" || echo "sparse, overall density $density")
   awk -v n="$name" -v a="$m1" -v b="$m2" -v c="$mr" -v v="$values" -v s="$share" \
     'BEGIN {printf "| %s | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s |\n", n, a, b, c, c/a, c/b, v, s}'
+done
+echo
+mpirun.openmpi --allow-run-as-root --oversubscribe -q -np 2 --bind-to core $bench overlap "$rounds"
+for launcher in "mpirun.openmpi --allow-run-as-root -q --bind-to core" "mpirun.mpich -bind-to core"; do
+  echo; echo "${launcher%% *}:"
+  $launcher -np 2 $bench allreduce 40 | tail -3
 done

@@ -63,4 +63,5 @@ internal sealed record MlpSettings
     public bool Verbose { get; init; }
     public bool Debug { get; init; }
     public bool Distributed { get; init; }
+    public bool NoOverlap { get; init; }
 }

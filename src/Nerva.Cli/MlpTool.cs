@@ -109,7 +109,7 @@ internal static class MlpTool
             if (communicator.Size > 1)
             {
                 long floats = mlp.Layers.SelectMany(layer => layer.Parameters).Sum(p => (long)p.Gradient.Length);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{communicator.Size} ranks: each step sums {floats} gradient values ({4.0 * floats / 1048576:F2} MB) over the ranks"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{communicator.Size} ranks{(communicator is MpiCommunicator ? $" over {MpiCommunicator.Library}" : "")}: each step sums {floats} gradient values ({4.0 * floats / 1048576:F2} MB) over the ranks"));
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded {data.Xtrain.Rows} training and {data.Xtest.Rows} test examples of {data.Features} features in {loadSeconds:F3}s"));
         }
@@ -136,7 +136,7 @@ internal static class MlpTool
         };
         // on a terminal, the epoch lines go through the progress display; redirected, straight to the output as ever
         var lines = communicator.Size == 1 && TerminalProgress.Wanted(output) ? new LineWriter() : null;   // ranks print plain lines (mpirun forwards them)
-        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, lines ?? output) { Communicator = communicator };
+        var sgd = new StochasticGradientDescent(mlp, loss, scheduler, options, rng, lines ?? output) { Communicator = communicator, OverlapCommunication = !s.NoOverlap };
         if (s.Preprocessed is not null)
             sgd.EpochStarting += epoch =>
             {
@@ -236,9 +236,9 @@ internal static class MlpTool
         _ => throw new InvalidSpecException($"--separator '{separator}' (valid: ',', ';', '|', tab)"),
     };
 
-    /// <summary>The ranks on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE; all of them when it does not say).</summary>
+    /// <summary>The ranks on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's MPI_LOCALNRANKS; all of them when neither says).</summary>
     private static int LocalRanks(ICommunicator communicator)
-        => int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int local) && local >= 1 ? local : communicator.Size;
+        => int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE") ?? Environment.GetEnvironmentVariable("MPI_LOCALNRANKS"), out int local) && local >= 1 ? local : communicator.Size;
 
     /// <summary>--checkpoint DIR, created when it does not exist (as Keras' and Lightning's checkpoint callbacks do).</summary>
     private static string CheckpointDirectory(string directory)

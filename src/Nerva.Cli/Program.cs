@@ -88,7 +88,8 @@ namespace Nerva.Cli
                 GradientStep = new Option<double>("--gradient-step") { DefaultValueFactory = _ => 0, Description = "check gradients of every batch with this finite-difference step" },
                 Verbose = new Option<bool>("--verbose", "-v") { Description = "print the command, the seed, the thread count, the GEMM kernel and the data loading time" },
                 Debug = new Option<bool>("--debug", "-d") { Description = "verbose, and full exception details on errors" },
-                Distributed = new Option<bool>("--distributed") { Description = "data-parallel over MPI (Open MPI): run as 'mpirun -np P mlp …'; implied when mpirun starts several ranks" },
+                Distributed = new Option<bool>("--distributed") { Description = "data-parallel over MPI (Open MPI or MPICH): run as 'mpirun -np P mlp …'; implied when mpirun starts several ranks" },
+                NoOverlap = new Option<bool>("--no-overlap") { Description = "data-parallel: sum the gradients after backpropagation instead of during it (the same results; for measuring the overlap)" },
             };
             var root = new RootCommand("""
                 A tool for training multilayer perceptrons (and small convolutional networks) with Nerva.NET.
@@ -164,6 +165,7 @@ namespace Nerva.Cli
                     Verbose = parse.GetValue(o.Verbose),
                     Debug = parse.GetValue(o.Debug),
                     Distributed = parse.GetValue(o.Distributed),
+                    NoOverlap = parse.GetValue(o.NoOverlap),
                 };
                 if (!(settings.Distributed || MpiCommunicator.Launched)) return Execute(settings, SingleProcess.Instance, output);
                 MpiCommunicator mpi;

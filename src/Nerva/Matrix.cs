@@ -52,6 +52,9 @@ public sealed class Matrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The elements in row-major order.</summary>
     public Span<T> AsSpan() => _data.AsSpan(0, Rows * Cols);
 
+    /// <summary>The elements in row-major order as memory (for operations that outlive a call, such as a started all-reduce).</summary>
+    public Memory<T> AsMemory() => _data.AsMemory(0, Rows * Cols);
+
     /// <summary>Row <paramref name="i"/> as a span.</summary>
     public Span<T> Row(int i)
     {

@@ -64,13 +64,18 @@ public sealed class MultilayerPerceptron<T> where T : unmanaged, IFloatingPointI
         }
     }
 
-    /// <summary>Backpropagates DY = ∇_Y L from the last layer to the first.</summary>
-    public void Backpropagate(Matrix<T> Y, Matrix<T> DY)
+    /// <summary>
+    /// Backpropagates DY = ∇_Y L from the last layer to the first, calling <paramref name="layerDone"/> (when given) with
+    /// each layer's index as soon as its parameters' gradients are final, while the layers below it are still to come (a
+    /// data-parallel run starts summing them there).
+    /// </summary>
+    public void Backpropagate(Matrix<T> Y, Matrix<T> DY, Action<int>? layerDone = null)
     {
         for (int i = _layers.Length - 1; i >= 0; i--)
         {
             bool last = i == _layers.Length - 1;
             _layers[i].Backpropagate(last ? Y : _outputs[i], last ? DY : _layers[i + 1].DX);
+            layerDone?.Invoke(i);
         }
     }
 

@@ -22,6 +22,20 @@ public interface ICommunicator
     /// <summary>Replaces <paramref name="values"/> on every rank with their elementwise sum over the ranks.</summary>
     void AllReduceSum(Span<double> values);
 
+    /// <summary>
+    /// Starts replacing <paramref name="values"/> with their elementwise sum over the ranks and may return before it is
+    /// done, so that computing goes on while the ranks exchange (gradients summed during backpropagation, as DDP and
+    /// Horovod do); <see cref="WaitAll"/> completes it. <paramref name="values"/> must be neither read nor written until
+    /// then. Every rank starts the same sums in the same order, and they complete in that order, interleaved with the
+    /// blocking operations in the order they were called. The default sums at once.
+    /// </summary>
+    void StartAllReduceSum(Memory<float> values) => AllReduceSum(values.Span);
+
+    /// <summary>Returns once every sum started by <see cref="StartAllReduceSum"/> is complete; throws a failure of one of them.</summary>
+    void WaitAll()
+    {
+    }
+
     /// <summary>Gives every rank <paramref name="values"/> as rank <paramref name="root"/> holds them.</summary>
     void Broadcast(Span<byte> values, int root);
 

@@ -28,8 +28,9 @@ namespace Nerva.Training;
 /// Data-parallel (<see cref="Communicator"/> of P ranks, every rank a replica with the same generator): each batch of
 /// B rows, the same rows as one process takes, is split into P contiguous shards (a batch of fewer than P rows is taken
 /// whole by every rank, each weighing it 1/P); each rank backpropagates its shard with DY = ∇_Y loss / B, the gradients
-/// of every parameter are summed over the ranks (large ones in place, small ones fused into one all-reduce; a sparse
-/// layer's W contributes its nnz stored values), and every replica applies the same update. Batch normalization
+/// of every parameter are summed over the ranks (large ones in place, small ones fused into buckets; a sparse layer's W
+/// contributes its nnz stored values), each layer's sums started as soon as backpropagation has computed its gradients
+/// (<see cref="OverlapCommunication"/>), and every replica applies the same update. Batch normalization
 /// synchronizes its statistics, gradient growth sums its dense gradient over the ranks, and dropout masks, shuffles and
 /// prune/grow steps are drawn alike on every rank.
 /// Statistics are computed on a shard each and summed. After every epoch a hash of every replica's weights, supports,
@@ -55,7 +56,25 @@ public sealed class StochasticGradientDescent(
     private double _untimedSeconds;
 
     /// <summary>The ranks of a data-parallel run (see the class remarks); one process by default.</summary>
-    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
+    public ICommunicator Communicator
+    {
+        get => _communicator;
+        init
+        {
+            _communicator = value ?? throw new ArgumentNullException(nameof(value));
+            _exchange = new GradientExchange(mlp, value);
+        }
+    }
+
+    private readonly ICommunicator _communicator = SingleProcess.Instance;
+    private readonly GradientExchange? _exchange;
+
+    /// <summary>
+    /// Whether a data-parallel run starts summing a layer's gradients as soon as backpropagation has computed them, while
+    /// it goes on with the layers below (on by default); off, every sum starts after backpropagation. Either way the same
+    /// spans are summed in the same order: the same bits.
+    /// </summary>
+    public bool OverlapCommunication { get; init; } = true;
 
     /// <summary>Called at the start of every epoch with its index, after the learning rate is set.</summary>
     public event Action<int>? EpochStarting;
@@ -160,8 +179,9 @@ public sealed class StochasticGradientDescent(
             Gather(data.Ttrain, indices, start + first, rows, _T);
             if (SparseStepDue(epoch, batch)) SparseStep(epoch, batch);
             mlp.RenewDropoutMasks(rng);
-            ComputeGradients(epoch, batch);
-            if (Communicator.Size > 1) SumGradients();
+            bool distributed = Communicator.Size > 1;
+            ComputeGradients(epoch, batch, distributed && OverlapCommunication ? _exchange!.LayerDone : null);
+            if (distributed) SumGradients();
             if (options.GradientStep > 0) GradientCheck.Run(mlp, loss, _X, _T, options.GradientStep, output, $"epoch {epoch} batch {batch}");
             long t = Now();
             mlp.Optimize(eta);
@@ -171,8 +191,8 @@ public sealed class StochasticGradientDescent(
         }
     }
 
-    /// <summary>Y = feedforward(X); DY = ∇_Y loss(Y, T)/N; backpropagate(Y, DY), for the batch in _X, _T.</summary>
-    private void ComputeGradients(int epoch, int batch)
+    /// <summary>Y = feedforward(X); DY = ∇_Y loss(Y, T)/N; backpropagate(Y, DY), for the batch in _X, _T (<paramref name="layerDone"/>: see <see cref="MultilayerPerceptron{T}.Backpropagate"/>).</summary>
+    private void ComputeGradients(int epoch, int batch, Action<int>? layerDone = null)
     {
         long t = Now();
         mlp.Feedforward(_X, _Y);
@@ -188,8 +208,21 @@ public sealed class StochasticGradientDescent(
         float scale = 1f / _batchRows;
         for (int k = 0; k < dy.Length; k++) dy[k] *= scale;
         t = Now();
-        mlp.Backpropagate(_Y, _DY);
+        mlp.Backpropagate(_Y, _DY, layerDone);
         Record("backpropagate", t);
+    }
+
+    /// <summary>
+    /// Every parameter's gradient summed over the ranks (<see cref="GradientExchange"/>): started during backpropagation
+    /// (<see cref="OverlapCommunication"/>) or now, then completed; the time recorded is what backpropagation did not hide.
+    /// </summary>
+    private void SumGradients()
+    {
+        long t = Now();
+        if (!OverlapCommunication)
+            for (int l = mlp.Layers.Count - 1; l >= 0; l--) _exchange!.LayerDone(l);
+        _exchange!.Finish();
+        Record("all-reduce", t);
     }
 
     /// <summary>The rows of the whole batch the gradients are divided by (every rank's shard counted).</summary>
@@ -202,48 +235,6 @@ public sealed class StochasticGradientDescent(
         if (P == 1 || n < P) return (0, n);
         int first = (int)((long)n * r / P), end = (int)((long)n * (r + 1) / P);
         return (first, end - first);
-    }
-
-    private float[] _bucket = [];
-
-    /// <summary>A gradient at least this long is summed where it lies; shorter ones (biases, batch normalization, small layers) are fused.</summary>
-    private const int FusedBelow = 1 << 16;
-
-    /// <summary>
-    /// Every parameter's gradient summed over the ranks (a sparse W: its nnz stored values): the large ones in place, one
-    /// all-reduce each, the small ones fused into one bucket, as DDP and Horovod fuse them.
-    /// </summary>
-    private void SumGradients()
-    {
-        long t = Now();
-        int small = 0;
-        foreach (var layer in mlp.Layers)
-            foreach (var p in layer.Parameters)
-                if (p.Gradient.Length >= FusedBelow) Communicator.AllReduceSum(p.Gradient.AsSpan());
-                else small += p.Gradient.Length;
-        if (small > 0)
-        {
-            if (_bucket.Length != small) _bucket = new float[small];
-            Fuse(toBucket: true);
-            Communicator.AllReduceSum(_bucket);
-            Fuse(toBucket: false);
-        }
-        Record("all-reduce", t);
-    }
-
-    /// <summary>Copies the small gradients into the bucket, or back from it, in layer and parameter order.</summary>
-    private void Fuse(bool toBucket)
-    {
-        int at = 0;
-        foreach (var layer in mlp.Layers)
-            foreach (var p in layer.Parameters)
-            {
-                if (p.Gradient.Length >= FusedBelow) continue;
-                var bucket = _bucket.AsSpan(at, p.Gradient.Length);
-                if (toBucket) p.Gradient.AsSpan().CopyTo(bucket);
-                else bucket.CopyTo(p.Gradient.AsSpan());
-                at += p.Gradient.Length;
-            }
     }
 
     /// <summary>Stops the run when the replicas differ: a hash of every rank's weights, supports, running statistics and generator, compared.</summary>

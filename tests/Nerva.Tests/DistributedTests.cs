@@ -96,17 +96,23 @@ public sealed class DistributedTests : ToolTest
         var (mpiCode, output, mpiError, _) = MpiRun(P, [.. run, "--save-weights", ranks]);
         Assert.True(mpiCode == 0, $"{name}, {P} ranks: {mpiError}");
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "=== Nerva.NET model ==="));   // rank 0 alone prints
-        var expected = Npz.Read(one);
-        foreach (var (key, array) in Npz.Read(ranks))
-        {
-            if (array.Kind != 'f') continue;
-            double[] a = expected[key].ToDoubles(), b = array.ToDoubles();
-            double scale = a.Max(Math.Abs), difference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
-            Assert.True(difference <= 1e-5 * scale, $"{name}, {P} ranks: '{key}' differs by {difference:G3} (largest magnitude {scale:G3})");
-        }
+        AssertClose(one, ranks, $"{name}, {P} ranks");
         if (P != 2) return;
         Assert.Equal(0, MpiRun(P, [.. run, "--save-weights", again]).Code);
         Assert.Equal(File.ReadAllBytes(ranks), File.ReadAllBytes(again));
+    }
+
+    /// <summary>Every float array of the weights file <paramref name="actual"/> within 1e-5 of its largest magnitude in <paramref name="expected"/>.</summary>
+    private static void AssertClose(string expected, string actual, string run)
+    {
+        var arrays = Npz.Read(expected);
+        foreach (var (key, array) in Npz.Read(actual))
+        {
+            if (array.Kind != 'f') continue;
+            double[] a = arrays[key].ToDoubles(), b = array.ToDoubles();
+            double scale = a.Max(Math.Abs), difference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+            Assert.True(difference <= 1e-5 * scale, $"{run}: '{key}' differs by {difference:G3} (largest magnitude {scale:G3})");
+        }
     }
 
     /// <summary>
@@ -147,14 +153,7 @@ public sealed class DistributedTests : ToolTest
         Assert.True(mpiCode == 0, $"MPICH, {P} ranks: {mpiError}");
         Assert.Contains($"{P} ranks over MPICH", output, StringComparison.Ordinal);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "=== Nerva.NET model ==="));
-        var expected = Npz.Read(one);
-        foreach (var (key, array) in Npz.Read(mpich))
-        {
-            if (array.Kind != 'f') continue;
-            double[] a = expected[key].ToDoubles(), b = array.ToDoubles();
-            double scale = a.Max(Math.Abs), difference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
-            Assert.True(difference <= 1e-5 * scale, $"MPICH, {P} ranks: '{key}' differs by {difference:G3} (largest magnitude {scale:G3})");
-        }
+        AssertClose(one, mpich, $"MPICH, {P} ranks");
         if (P != 2) return;
         Assert.Equal(0, MpiRun(P, [.. run, "--save-weights", openMpi]).Code);
         Assert.Equal(File.ReadAllBytes(openMpi), File.ReadAllBytes(mpich));

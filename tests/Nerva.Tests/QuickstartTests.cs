@@ -5,7 +5,8 @@ using System.Text.RegularExpressions;
 namespace Nerva.Tests;
 
 /// <summary>
-/// The README's C# blocks marked <c>&lt;!-- tested: QuickstartTests --&gt;</c>, compiled and run as a user would: against
+/// The C# blocks marked <c>&lt;!-- tested: QuickstartTests --&gt;</c> in the README, docs/library.md and
+/// docs/tables-and-ml-net.md (in that order), compiled and run as a user would: against
 /// the Nerva and Nerva.ML packages packed from this repository into a local folder feed, in a project outside the
 /// repository (a block that uses Nerva.ML references that package, the others Nerva).
 /// </summary>
@@ -50,7 +51,8 @@ public sealed partial class QuickstartTests : IDisposable
     public void The_readme_code_runs_against_the_packed_package()
     {
         string repository = Repository();
-        var blocks = TestedBlock().Matches(File.ReadAllText(Path.Combine(repository, "README.md"))).Select(m => m.Groups[1].Value).ToArray();
+        var blocks = new[] { "README.md", "docs/library.md", "docs/tables-and-ml-net.md" }
+            .SelectMany(document => TestedBlock().Matches(File.ReadAllText(Path.Combine(repository, document)))).Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(4, blocks.Length);
 
         string feed = Path.Combine(_directory, "feed");

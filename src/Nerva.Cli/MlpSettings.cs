@@ -56,6 +56,7 @@ internal sealed record MlpSettings
     public string? Grow { get; init; }
     public string GrowWeights { get; init; } = "Xavier";
     public int PruneInterval { get; init; }
+    public double PruneCosineDecay { get; init; }
     public string Computation { get; init; } = "managed";
     public double Clip { get; init; }
     public int? Threads { get; init; }

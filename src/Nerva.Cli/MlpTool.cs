@@ -31,6 +31,8 @@ internal static class MlpTool
         if (s.Grow is not null && s.Prune is null) throw new InvalidSpecException("--grow needs --prune (a grow step puts back the weights a prune step removed)");
         if (s.DatasetSize is < 1 or > MaxDatasetSize) throw new InvalidSpecException($"--dataset-size must be in 1..{MaxDatasetSize}, got {s.DatasetSize}");
         if (s.PruneInterval < 0) throw new InvalidSpecException($"--prune-interval must be at least 0 batches, got {s.PruneInterval}");
+        if (!(s.PruneCosineDecay is >= 0 and <= 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--prune-cosine-decay must be a share of the run in [0, 1] (RigL: 0.75), got {s.PruneCosineDecay}"));
+        if (s.PruneCosineDecay > 0 && s.Prune is null) throw new InvalidSpecException("--prune-cosine-decay decays the prune fraction of --prune: give --prune Magnitude(ζ) or SET(ζ)");
         if (!(s.LearningRate > 0 && double.IsFinite(s.LearningRate))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--learning-rate must be a positive number, got {s.LearningRate}"));
         if (!(s.Clip >= 0 && double.IsFinite(s.Clip))) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--clip must be a number of at least 0 (0: no clipping), got {s.Clip}"));
         if (!(s.GradientStep >= 0 && s.GradientStep <= 1)) throw new InvalidSpecException(string.Create(CultureInfo.InvariantCulture, $"--gradient-step must be in (0, 1] (0: no gradient check), got {s.GradientStep}"));
@@ -368,7 +370,10 @@ internal static class MlpTool
         if (s.Prune is null) return null;
         if (!mlp.Layers.OfType<LinearLayer<float>>().Any(layer => layer.IsSparse))
             throw new InvalidSpecException("--prune needs sparse layers: give --densities or --overall-density below 1");
-        return new DynamicSparseTraining(SpecParser.Prune(s.Prune), SpecParser.Grow(s.Grow ?? "Random"), SpecParser.Weights(s.GrowWeights), s.PruneInterval);
+        var prune = SpecParser.Prune(s.Prune);
+        if (s.PruneCosineDecay > 0 && prune is ThresholdPruning)
+            throw new InvalidSpecException($"--prune-cosine-decay decays a prune fraction ζ, which {prune} has not: give Magnitude(ζ) or SET(ζ)");
+        return new DynamicSparseTraining(prune, SpecParser.Grow(s.Grow ?? "Random"), SpecParser.Weights(s.GrowWeights), s.PruneInterval) { CosineDecay = s.PruneCosineDecay };
     }
 
     /// <summary>

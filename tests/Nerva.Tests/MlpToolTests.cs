@@ -24,6 +24,22 @@ public sealed partial class MlpToolTests : ToolTest
 
     private static double[] Losses(string output) => [.. EpochLine().Matches(output).Select(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))];
 
+    /// <summary>
+    /// --prune-cosine-decay 0.75 over 4 epochs of 63 batches: steps every 21 batches prune round(0.4·½(1 + cos(π·t/189))·nnz)
+    /// of the 64×64 layer's 2048 weights at batch t, and none from batch 189 = round(0.75 · 252) on.
+    /// </summary>
+    [Fact]
+    public void The_prune_fraction_follows_the_cosine_decay_and_the_steps_end_with_it()
+    {
+        var (code, output, error) = Run([.. With("--densities", "0.5;0.5;1"), "--epochs", "4", "--prune", "Magnitude(0.4)", "--prune-interval", "21", "--prune-cosine-decay", "0.75"]);
+        Assert.True(code == 0, error);
+        int[] counts = [.. Regex.Matches(output, @"pruning \+ growing (\d+)/2048 weights").Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))];
+        int[] expected = [.. Enumerable.Range(1, 8).Select(k => (int)Math.Round(0.4 * 0.5 * (1 + Math.Cos(Math.PI * 21 * k / 189)) * 2048, MidpointRounding.AwayFromZero))];
+        Assert.Equal(expected, counts);
+        Assert.Contains("--prune-cosine-decay must be a share of the run in [0, 1]", Run([.. Base, "--prune", "SET(0.3)", "--prune-cosine-decay", "2"]).Error);
+        Assert.Contains("which Threshold(0.1) has not", Run([.. With("--densities", "0.5;0.5;1"), "--prune", "Threshold(0.1)", "--prune-cosine-decay", "0.5"]).Error);
+    }
+
     [Fact]
     public void Training_on_generated_data_lowers_the_loss_in_the_original_format()
     {

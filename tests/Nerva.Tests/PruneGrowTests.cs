@@ -100,6 +100,36 @@ public sealed class PruneGrowTests
             Assert.Equal(candidates.Take(count).Order(), new GradientGrowth().Select(layer, count, rng));
     }
 
+    /// <summary>RigL's schedule: ζ·½(1 + cos(π·t/T)), T = round(0.75 × the run's batches), then no more steps; none without decay.</summary>
+    [Fact]
+    public void The_cosine_decay_halves_the_fraction_midway_and_ends_at_its_share_of_the_run()
+    {
+        var rigl = new DynamicSparseTraining(new MagnitudePruning(0.3), new GradientGrowth(), WeightInitializer.Zero) { CosineDecay = 0.75 };
+        Assert.Equal(1, rigl.Factor(0, 1000));
+        Assert.Equal(0.5, rigl.Factor(375, 1000), 12);
+        Assert.Equal(0.5 * (1 + Math.Cos(Math.PI * 100 / 750)), rigl.Factor(100, 1000), 12);
+        Assert.True(rigl.Factor(749, 1000) is > 0 and < 1e-4);
+        Assert.Equal(0, rigl.Factor(750, 1000));
+        Assert.Equal(0, rigl.Factor(5000, 1000));
+        Assert.Equal(1, (rigl with { CosineDecay = 0 }).Factor(999, 1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rigl with { CosineDecay = 1.5 });
+        Assert.Throws<NotSupportedException>(() => new ThresholdPruning(0.1).Scaled(0.5));
+    }
+
+    [Fact]
+    public void A_decayed_step_prunes_the_scaled_fraction()
+    {
+        foreach (double factor in new[] { 1, 0.5, 0.1 })
+        {
+            var rng = new Rng(8);
+            var layer = new LinearLayer<double>(40, 30, rng, density: 0.3);
+            int nnz = layer.WeightCount;
+            int count = new DynamicSparseTraining(new MagnitudePruning(0.4), new RandomGrowth(), WeightInitializer.Xavier).Step(layer, rng, factor);
+            Assert.Equal((int)Math.Round(0.4 * factor * nnz, MidpointRounding.AwayFromZero), count);
+            Assert.Equal(nnz, layer.WeightCount);
+        }
+    }
+
     [Fact]
     public void A_step_keeps_the_weight_count_survivors_values_and_momentum_and_zeroes_new_state()
     {

@@ -81,6 +81,49 @@ public sealed partial class ResumeTests : ToolTest
         }
     }
 
+    /// <summary>
+    /// The prune fraction's cosine decay spans the whole run (a share of all its batches), so the run is stopped inside a
+    /// 4-epoch run, as an interruption stops it, not by a shorter run as the cases above: RigL (gradient growth every 20
+    /// batches) and SET once per epoch, checkpointed after epoch 2 of 4 and resumed, end with the uninterrupted weights.
+    /// </summary>
+    [Theory]
+    [InlineData("RigL", 20)]
+    [InlineData("SET", 0)]
+    public void Dynamic_sparse_training_with_the_cosine_decay_resumes_with_the_same_steps(string method, int interval)
+    {
+        var data = GeneratedDatasets.Generate("checkerboard", 600, new Rng(1));
+        var sparse = method == "RigL"
+            ? new Sparse.DynamicSparseTraining(new Sparse.MagnitudePruning(0.3), new Sparse.GradientGrowth(), WeightInitializer.Zero, interval) { CosineDecay = 0.75 }
+            : new Sparse.DynamicSparseTraining(new Sparse.SETPruning(0.3), new Sparse.RandomGrowth(), WeightInitializer.Xavier, interval) { CosineDecay = 0.9 };
+        Training.StochasticGradientDescent Trainer(Model model) => new(model.Network, new Losses.SoftmaxCrossEntropyLoss(), new Schedulers.ConstantScheduler(0.05),
+            new Training.TrainingOptions { Epochs = 4, BatchSize = 20, Statistics = false, SparseTraining = sparse }, new Rng(3), TextWriter.Null);
+        Model Create() => Model.Create("2-32-32-2", density: 0.5, optimizer: "Momentum(0.9)", seed: 2);
+        var whole = Create();
+        Trainer(whole).Train(data);
+
+        var first = Create();
+        var sgd = Trainer(first);
+        string path = Path.Combine(Folder, "decay.npz");
+        using var stop = new CancellationTokenSource();
+        sgd.EpochCompleted += m =>
+        {
+            if (m.Epoch != 2) return;
+            Training.Checkpoint.Save(path, sgd, m.Epoch);
+            stop.Cancel();   // interrupted after the checkpoint, in a run of 4 epochs
+        };
+        Assert.Throws<OperationCanceledException>(() => sgd.Train(data, cancellation: stop.Token));
+        var second = Create();
+        var resumed = Trainer(second);
+        resumed.Train(data, Training.Checkpoint.Load(path, resumed));
+        foreach (var (a, b) in whole.Network.Layers.SelectMany(l => l.Parameters).Zip(second.Network.Layers.SelectMany(l => l.Parameters)))
+            Assert.Equal(a.Value.AsSpan().ToArray(), b.Value.AsSpan().ToArray());
+        // and the decay did change the run
+        var constant = Create();
+        new Training.StochasticGradientDescent(constant.Network, new Losses.SoftmaxCrossEntropyLoss(), new Schedulers.ConstantScheduler(0.05),
+            new Training.TrainingOptions { Epochs = 4, BatchSize = 20, Statistics = false, SparseTraining = sparse with { CosineDecay = 0 } }, new Rng(3), TextWriter.Null).Train(data);
+        Assert.NotEqual(whole.Network.Layers[1].Parameters[0].Value.AsSpan().ToArray(), constant.Network.Layers[1].Parameters[0].Value.AsSpan().ToArray());
+    }
+
     [Fact]
     public void Adam_resumed_through_the_library_takes_the_same_steps()
     {

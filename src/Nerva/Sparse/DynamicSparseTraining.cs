@@ -16,23 +16,43 @@ public sealed record DynamicSparseTraining(PruneStrategy Prune, GrowStrategy Gro
     public int IntervalBatches { get; } = IntervalBatches >= 0 ? IntervalBatches
         : throw new ArgumentOutOfRangeException(nameof(IntervalBatches), $"the prune interval must be at least 0 batches, got {IntervalBatches}");
 
-    /// <summary>Prunes and regrows every sparse layer of the network; writes one line per layer.</summary>
-    public void Step<T>(MultilayerPerceptron<T> mlp, Rng rng, TextWriter output) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// RigL's cosine decay of the prune fraction (Evci et al. 2020, eq. 1): at batch t of a run of B batches,
+    /// ζ_t = ζ·½(1 + cos(π·t/T)) with T = round(CosineDecay·B), and no step after batch T. 0 (the default): ζ stays the same
+    /// and steps go on to the end. RigL's paper takes 0.75.
+    /// </summary>
+    public double CosineDecay
+    {
+        get;
+        init => field = value is >= 0 and <= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(CosineDecay), $"the cosine decay's share of the run must be in [0, 1], got {value}");
+    }
+
+    /// <summary>The factor of ζ at batch <paramref name="batch"/> of a run of <paramref name="batches"/> (see <see cref="CosineDecay"/>): 1 without decay, 0 once it has ended.</summary>
+    public double Factor(long batch, long batches)
+    {
+        if (CosineDecay == 0) return 1;
+        long T = (long)Math.Round(CosineDecay * batches, MidpointRounding.AwayFromZero);
+        return batch >= T ? 0 : 0.5 * (1 + Math.Cos(Math.PI * batch / T));
+    }
+
+    /// <summary>Prunes and regrows every sparse layer of the network, the prune fraction times <paramref name="factor"/>; writes one line per layer.</summary>
+    public void Step<T>(MultilayerPerceptron<T> mlp, Rng rng, TextWriter output, double factor = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var layer in mlp.Layers.OfType<LinearLayer<T>>().Where(layer => layer.IsSparse))
         {
-            int count = Step(layer, rng);
+            int count = Step(layer, rng, factor);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pruning + growing {count}/{layer.WeightCount} weights"));
         }
     }
 
-    /// <summary>One prune-and-grow step on one sparse layer; returns the number of weights replaced.</summary>
-    public int Step<T>(LinearLayer<T> layer, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>One prune-and-grow step on one sparse layer, the prune fraction times <paramref name="factor"/>; returns the number of weights replaced.</summary>
+    public int Step<T>(LinearLayer<T> layer, Rng rng, double factor = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var W = layer.SparseW ?? throw new ArgumentException("prune and grow needs a sparse layer", nameof(layer));
         int nnz = W.NonZeroCount;
         var pruned = new bool[nnz];
-        int count = Prune.Select<T>(W.Values.AsSpan(), pruned, (long)W.Rows * W.Cols - nnz);
+        int count = Prune.Scaled(factor).Select<T>(W.Values.AsSpan(), pruned, (long)W.Rows * W.Cols - nnz);
         var grown = Grow.Select(layer, count, rng);
         if (grown.Length != count) throw new InvalidOperationException($"{Grow} grew {grown.Length} weights for {count} pruned");
         var values = new T[count];

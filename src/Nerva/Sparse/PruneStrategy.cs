@@ -16,6 +16,13 @@ public abstract record PruneStrategy
     /// <param name="free">the number of positions outside the support</param>
     public abstract int Select<T>(ReadOnlySpan<T> values, Span<bool> pruned, long free) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// This strategy with its prune fraction ζ times <paramref name="factor"/> ∈ [0, 1] (a decay schedule's step); a
+    /// strategy without a fraction (Threshold) refuses any factor but 1.
+    /// </summary>
+    public virtual PruneStrategy Scaled(double factor) => factor == 1 ? this
+        : throw new NotSupportedException($"{this} has no prune fraction to decay (Magnitude(ζ) and SET(ζ) have)");
+
     /// <summary>The most weights one step may prune: ⌊free/2⌋ (the original's <c>limit_prune_count</c>).</summary>
     public static int Limit(long free) => (int)Math.Min(int.MaxValue, free / 2);
 
@@ -76,6 +83,9 @@ public sealed record MagnitudePruning : PruneStrategy
         => PruneSmallest(values, pruned, Math.Min(Fraction(Zeta, values.Length), Limit(free)), _ => true);
 
     /// <inheritdoc/>
+    public override PruneStrategy Scaled(double factor) => new MagnitudePruning(Zeta * factor);
+
+    /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Magnitude({Zeta})");
 }
 
@@ -112,6 +122,9 @@ public sealed record SETPruning : PruneStrategy
         }
         return PruneSmallest(values, pruned, pos, w => w > T.Zero) + PruneSmallest(values, pruned, neg, w => w < T.Zero);
     }
+
+    /// <inheritdoc/>
+    public override PruneStrategy Scaled(double factor) => new SETPruning(Zeta * factor);
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"SET({Zeta})");

@@ -263,12 +263,19 @@ public sealed class StochasticGradientDescent(
                 throw new TrainingDivergedException($"the replicas of ranks 0 and {r} differ after epoch {epoch} (weights, supports, running statistics or generator): the ranks must run the same command on the same data");
     }
 
-    /// <summary>Once per epoch before every epoch but the first, or every IntervalBatches batches.</summary>
+    /// <summary>Once per epoch before every epoch but the first, or every IntervalBatches batches; not after a cosine decay has ended.</summary>
     private bool SparseStepDue(int epoch, int batch)
     {
         var sparse = options.SparseTraining;
-        if (sparse is null) return false;
+        if (sparse is null || SparseFactor() == 0) return false;
         return sparse.IntervalBatches == 0 ? epoch > 1 && batch == 1 : BatchesDone > 0 && BatchesDone % sparse.IntervalBatches == 0;
+    }
+
+    /// <summary>The prune fraction's factor now (<see cref="Sparse.DynamicSparseTraining.CosineDecay"/>), over the run's batches.</summary>
+    private double SparseFactor()
+    {
+        int B = options.BatchSize;
+        return options.SparseTraining!.Factor(BatchesDone, (long)options.Epochs * ((TrainingRows(Data!) + B - 1) / B));
     }
 
     /// <summary>Prunes and regrows the sparse layers; gradient growth first backpropagates the coming batch.</summary>
@@ -277,7 +284,7 @@ public sealed class StochasticGradientDescent(
         long start = Stopwatch.GetTimestamp();
         var sparse = options.SparseTraining!;
         if (sparse.Grow.NeedsGradient) ComputeGradients(epoch, batch);
-        sparse.Step(mlp, rng, output);
+        sparse.Step(mlp, rng, output, SparseFactor());
         _untimedSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 

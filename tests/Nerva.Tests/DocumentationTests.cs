@@ -67,6 +67,21 @@ public sealed partial class DocumentationTests
         }
     }
 
+    /// <summary>docs/mlp-tool.md's tables of options by purpose hold every option that <c>mlp --help</c> prints.</summary>
+    [Fact]
+    public void The_tool_guide_lists_every_option_of_its_help()
+    {
+        var help = new StringWriter();
+        Assert.Equal(0, Nerva.Cli.Mlp.Run(["--help"], help, TextWriter.Null));
+        string[] options = [.. Option().Matches(help.ToString()).Select(m => m.Groups[1].Value).Distinct()];
+        Assert.True(options.Length > 50, $"only {options.Length} options read from the help");
+        string guide = File.ReadAllText(Path.Combine(Repository, "docs", "mlp-tool.md"));
+        Assert.All(options, option => Assert.True(guide.Contains($"{option}` |", StringComparison.Ordinal), $"docs/mlp-tool.md's option tables lack {option}"));
+    }
+
+    [GeneratedRegex(@"^\s+(?:-\S+, )*(--[a-z0-9-]+)", RegexOptions.Multiline)]
+    private static partial Regex Option();
+
     /// <summary>The anchors GitHub gives a page's headings.</summary>
     private static HashSet<string> Anchors(string markdown) =>
         [.. WithoutCode(markdown).Split('\n').Where(line => line.StartsWith('#')).Select(line => Slug(line.TrimStart('#').Trim()))];

@@ -4,7 +4,8 @@
 # W in WIDTHS, each with a static support, SET and RigL, the same epochs and schedule for all:
 #   static  --overall-density d
 #   set     + --prune "SET(0.3)" --grow Random                       (SET: once per epoch, ζ = 0.3)
-#   rigl    + --prune "Magnitude(0.1)" --grow Gradient --grow-weights Zero --prune-interval 200
+#   rigl    + --prune "Magnitude(0.3)" --grow Gradient --grow-weights Zero --prune-interval 100 --prune-cosine-decay 0.75
+#           (RigL's defaults: ΔT = 100 batches, α = 0.3 decayed by a cosine to 0 at 3/4 of the run)
 # He initialisation (sparse fan-in: the stored weights per output), Nesterov(0.9), lr 0.01, batch 100, seed S.
 # Resumable: every run writes a checkpoint after each epoch and a run that was stopped goes on from it when the script
 # is started again (the epochs of each part are logged to their own CSV; the report merges them). A finished run is
@@ -53,7 +54,7 @@ for seed in $seeds; do
       case $method in
         static) run "w$W-static-s$seed" "${sparse[@]}" ;;
         set) run "w$W-set-s$seed" "${sparse[@]}" --prune "SET(0.3)" --grow Random ;;
-        rigl) run "w$W-rigl-s$seed" "${sparse[@]}" --prune "Magnitude(0.1)" --grow Gradient --grow-weights Zero --prune-interval 200 ;;
+        rigl) run "w$W-rigl-s$seed" "${sparse[@]}" --prune "Magnitude(0.3)" --grow Gradient --grow-weights Zero --prune-interval 100 --prune-cosine-decay 0.75 ;;
         *) echo "unknown method '$method' (valid: static, set, rigl)" >&2; exit 1 ;;
       esac
     done

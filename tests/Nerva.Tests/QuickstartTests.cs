@@ -19,7 +19,7 @@ public sealed partial class QuickstartTests : IDisposable
     {
         Directory.Delete(_directory, recursive: true);
         // the package of this run in the global cache: each run packs another version
-        foreach (string package in new[] { "nerva", "nerva.ml" })
+        foreach (string package in new[] { "nerva", "nerva.ml", "nerva.mlp", "nerva.distributed" })
         {
             string cached = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"), package, _version);
             if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
@@ -118,6 +118,26 @@ public sealed partial class QuickstartTests : IDisposable
         Assert.InRange(wine, 0.9, 1);
         Assert.Matches(@"wine: first classes predicted [012] [012] [012]", outputs[3]);
         Assert.True(File.Exists(Path.Combine(_directory, "block5", "wine.zip")));
+    }
+
+    /// <summary>The README's install of the tool: packed into a folder, installed from it as a .NET tool, and run.</summary>
+    [Fact]
+    public void The_tool_installs_from_the_packed_package_and_trains()
+    {
+        string repository = Repository(), feed = Path.Combine(_directory, "tool-feed"), tools = Path.Combine(_directory, "tools");
+        var (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", "Nerva.Cli", "Nerva.Cli.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
+            $"-p:OutputPath={Path.Combine(_directory, "pack-bin", "cli")}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj", "cli")}/");
+        Assert.True(code == 0, output);
+        (code, output) = Dotnet(_directory, "tool", "install", "--tool-path", tools, "Nerva.Mlp", "--version", _version, "--add-source", feed);
+        Assert.True(code == 0, output);
+        var start = new ProcessStartInfo(Path.Combine(tools, "mlp")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--generate-dataset", "checkerboard", "--layers", "ReLU;Linear", "--layer-sizes", "2;16;2", "--loss", "SoftmaxCrossEntropy", "--epochs", "2", "--batch-size", "20", "--seed", "1" })
+            start.ArgumentList.Add(arg);
+        using var mlp = Process.Start(start)!;
+        string printed = mlp.StandardOutput.ReadToEnd() + mlp.StandardError.ReadToEnd();
+        mlp.WaitForExit();
+        Assert.True(mlp.ExitCode == 0, printed);
+        Assert.Contains("epoch   2 lr:", printed);
     }
 
     [GeneratedRegex(@"<!-- tested: QuickstartTests -->\s*```csharp\n(.*?)```", RegexOptions.Singleline)]

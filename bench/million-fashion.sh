@@ -3,7 +3,8 @@
 # Erdős–Rényi overall density DENSITY (default 1e-4: about 18.8 million stored weights), ReLU, He, Nesterov(0.9),
 # lr 0.01, batch 100, trained on Fashion-MNIST with dynamic sparse training (SET(0.3) pruning and random growth once
 # per epoch, the prune fraction decayed by RigL's cosine to 0 at 3/4 of the run), EPOCHS epochs (default 10), THREADS
-# threads (default 2). Resumable: a checkpoint after every epoch, and starting the script again goes on from it (the
+# threads (default 2). Resumable: a checkpoint after every epoch, and starting the script again with the same EPOCHS
+# (the cosine decay spans the whole run) goes on from it (the
 # epochs of each part go to their own CSV log; the curve is redrawn from the part that runs). Writes into OUT
 # (default bench/results/million-fashion): the tool's output (million.txt), per-epoch logs (million.<start>.csv), the
 # curve (million.png) and the peak memory of each part (million.<start>.kb).

@@ -364,4 +364,46 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => new LinearLayer<float>(5, 4, density: 0));
         Assert.Throws<ArgumentException>(() => layer.LoadWeights(new Matrix<float>(4, 6)));
     }
+
+    /// <summary>
+    /// A product of a few rows split over the threads by stored weights (batch-1 inference) gives the bits of one thread,
+    /// empty rows first and last included (the parts' boundaries are searched in the row offsets).
+    /// </summary>
+    [Fact]
+    public void A_few_rows_split_over_the_threads_give_the_bits_of_one()
+    {
+        var rng = new Rng(12);
+        var dense = TestData.Random(300, 200, rng);
+        for (int k = 0; k < 300; k++)
+            for (int j = 0; j < 200; j++)
+                if (k < 7 || k > 290 || (k % 5 == 0) || rng.NextDouble() > 0.1) dense[k, j] = 0;   // empty rows at both ends and between
+        var W = CsrMatrix<float>.FromDense(dense.Convert<float>());
+        var values = new Matrix<float>(1, W.NonZeroCount, W.Values.AsSpan().ToArray());
+        var b = TestData.Random(1, 300, rng).Convert<float>();
+        var Z = new Matrix<float>(0, 0);
+        (int threads, long split) = (Kernels.Parallelism.Threads, SparseProducts.RowsSplitWork);
+        try
+        {
+            foreach (int rows in new[] { 1, 3 })
+            {
+                var X = TestData.Random(rows, 200, rng).Convert<float>();
+                Kernels.Parallelism.Threads = 1;
+                SparseProducts.FeedforwardRows(W, values, X, b, Z);
+                float[] one = Z.AsSpan().ToArray();
+                SparseProducts.RowsSplitWork = 1;
+                foreach (int t in new[] { 2, 3, 4 })
+                {
+                    Kernels.Parallelism.Threads = t;
+                    Z.Fill(float.NaN);   // every output written again
+                    SparseProducts.FeedforwardRows(W, values, X, b, Z);
+                    Assert.Equal(one, Z.AsSpan().ToArray());
+                }
+                SparseProducts.RowsSplitWork = split;
+            }
+        }
+        finally
+        {
+            (Kernels.Parallelism.Threads, SparseProducts.RowsSplitWork) = (threads, split);
+        }
+    }
 }

@@ -75,6 +75,27 @@ public static class SparseProducts
         if (X.Cols != W.Cols) throw new ArgumentException($"SparseProducts.FeedforwardRows: X is {X.Shape}, W is {W.Rows}×{W.Cols}");
         Shapes.RowVector("SparseProducts.FeedforwardRows", b, W.Rows);
         Z.Resize(X.Rows, W.Rows);
+        int threads = Math.Min(Kernels.Parallelism.Threads, 8);
+        if (threads > 1 && (long)W.NonZeroCount * X.Rows >= RowsSplitWork && !Kernels.WorkerPool.InRegion)
+        {
+            // the outputs k in parts of equal stored weights, one per thread: each z[k] is summed as above, so the bits do
+            // not depend on the split
+            Kernels.WorkerPool.Run(threads, threads, new RowParts<T>(W, values, X, b, Z, threads));
+            return;
+        }
+        Rows(W, values, X, b, Z, 0, W.Rows);
+    }
+
+    /// <summary>
+    /// The stored weights a product of a few rows needs before its outputs are split over the threads (784-1024-512-10
+    /// at density 0.05, batch 1: its 40 141- and 26 214-weight layers, measured with <c>Nerva.Bench serving</c>).
+    /// </summary>
+    internal static long RowsSplitWork = 1 << 14;
+
+    /// <summary>Z[i, k] = b_k + RowDot(row k, X_i) for the outputs k ∈ [first, end) of every row i.</summary>
+    private static void Rows<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> X, Matrix<T> b, Matrix<T> Z, int first, int end)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var w = values.AsSpan();
         var rowStart = W.RowStart;
         var columns = W.Columns;
@@ -82,7 +103,23 @@ public static class SparseProducts
         {
             var x = X.Row(i);
             var z = Z.Row(i);
-            for (int k = 0; k < z.Length; k++) z[k] = b[0, k] + RowDot(w, columns, x, rowStart[k], rowStart[k + 1]);
+            for (int k = first; k < end; k++) z[k] = b[0, k] + RowDot(w, columns, x, rowStart[k], rowStart[k + 1]);
+        }
+    }
+
+    /// <summary>Part p of P of <see cref="FeedforwardRows"/>: the outputs from the first whose entries start at p/P of the stored weights.</summary>
+    private readonly struct RowParts<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> X, Matrix<T> b, Matrix<T> Z, int parts) : Kernels.IParallelBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int part) => Rows(W, values, X, b, Z, Boundary(part), Boundary(part + 1));
+
+        private int Boundary(int part)
+        {
+            if (part == 0) return 0;
+            if (part == parts) return W.Rows;
+            long target = (long)W.NonZeroCount * part / parts;
+            int k = Array.BinarySearch(W.RowStart, 0, W.Rows + 1, (int)target);
+            return k >= 0 ? k : Math.Min(~k, W.Rows);
         }
     }
 

@@ -9,9 +9,9 @@
 # allreduce). Needs Debian's openmpi-bin, mpich and python3-numpy (installed here when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" = 0 ] && { [ ! -x /usr/bin/mpirun.openmpi ] || [ ! -x /usr/bin/mpirun.mpich ] || ! /usr/bin/python3 -c "import numpy" 2>/dev/null; }; then
-  apt-get install -y -q openmpi-bin mpich python3-numpy >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q openmpi-bin mpich python3-numpy >/dev/null; }
-fi
+source scripts/debian.sh
+{ [ -x /usr/bin/mpirun.openmpi ] && [ -x /usr/bin/mpirun.mpich ] && /usr/bin/python3 -c "import numpy" 2>/dev/null; } ||
+  need "openmpi-bin mpich python3-numpy" "the distributed benchmark"
 rounds=${ROUNDS:-3}
 dotnet build -c Release src/Nerva.Cli -v quiet -nologo >/dev/null
 dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null

@@ -8,23 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# install PACKAGE (Debian) for WHAT, as root, or say how
-install() {
-  local package=$1 what=$2
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "Installing $package (Debian) for $what ..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q $package >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $package >/dev/null; }
-  else
-    echo "The tests need Debian's $package for $what: sudo apt-get install $package" >&2
-    exit 1
-  fi
-}
+source scripts/debian.sh
 
-/usr/bin/python3 -c "import numpy, scipy" >/dev/null 2>&1 || install "python3-numpy python3-scipy" "the file-format tests"
-[ -f /usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv ] || install python3-sklearn "its real tables (iris, digits, wine, ...) in the CSV and ML.NET tests"
-[ -d /usr/share/datasets/fashion-mnist ] || install dataset-fashion-mnist "the quickstart test"
-{ [ -x /usr/bin/mpirun.openmpi ] && compgen -G "/usr/lib/*/libmpi.so.40" >/dev/null; } || install openmpi-bin "the distributed tests"
-{ [ -x /usr/bin/mpirun.mpich ] && compgen -G "/usr/lib/*/libmpich.so.12" >/dev/null; } || install mpich "the distributed tests on MPICH"
+/usr/bin/python3 -c "import numpy, scipy" >/dev/null 2>&1 || need "python3-numpy python3-scipy" "the file-format tests"
+[ -f /usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv ] || need python3-sklearn "its real tables (iris, digits, wine, ...) in the CSV and ML.NET tests"
+[ -d /usr/share/datasets/fashion-mnist ] || need dataset-fashion-mnist "the quickstart test"
+{ [ -x /usr/bin/mpirun.openmpi ] && compgen -G "/usr/lib/*/libmpi.so.40" >/dev/null; } || need openmpi-bin "the distributed tests"
+{ [ -x /usr/bin/mpirun.mpich ] && compgen -G "/usr/lib/*/libmpich.so.12" >/dev/null; } || need mpich "the distributed tests on MPICH"
 
 exec dotnet test -c Release "$@"

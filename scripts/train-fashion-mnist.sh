@@ -6,29 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/debian.sh
 data=/usr/share/datasets/fashion-mnist
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ]; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "Installing Fashion-MNIST (Debian package dataset-fashion-mnist) ..."
-    apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null; }
-  else
-    echo "Fashion-MNIST is not in $data. Install it with: sudo apt-get install dataset-fashion-mnist" >&2
+  { command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; } ||
     echo "(or pass the four idx files with: dotnet run -c Release --project src/Nerva.Cli -- --idx DIR ...)" >&2
-    exit 1
-  fi
+  need dataset-fashion-mnist "the main job (Fashion-MNIST)"
 fi
 
 launch=()
 if [ "${RANKS:-1}" != 1 ]; then
-  if [ ! -x /usr/bin/mpirun ]; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-      echo "Installing Open MPI (Debian package openmpi-bin) ..."
-      apt-get install -y -q openmpi-bin >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q openmpi-bin >/dev/null; }
-    else
-      echo "RANKS=$RANKS needs Open MPI: sudo apt-get install openmpi-bin" >&2
-      exit 1
-    fi
-  fi
+  [ -x /usr/bin/mpirun ] || need openmpi-bin "RANKS=$RANKS (Open MPI's mpirun)"
   launch=(mpirun -q -np "$RANKS" --oversubscribe)
   [ "$(id -u)" = 0 ] && launch+=(--allow-run-as-root)
 fi

@@ -17,9 +17,8 @@ width=${WIDTH:-250000}
 threads=${THREADS:-2}
 out=${OUT:-bench/results/million-fashion}
 mkdir -p "$out/checkpoints"
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ "$(id -u)" = 0 ]; then
-  apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null; }
-fi
+source scripts/debian.sh
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need dataset-fashion-mnist "the million-neuron run"
 dotnet build -c Release src/Nerva.Cli -v quiet -nologo >/dev/null
 resume=()
 [ -f "$out/checkpoints/checkpoint.npz" ] && resume=(--resume "$out/checkpoints")

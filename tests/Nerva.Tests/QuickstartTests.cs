@@ -47,6 +47,14 @@ public sealed partial class QuickstartTests : IDisposable
         return (process.ExitCode, output + error.Result);
     }
 
+    /// <summary>Packs src/<paramref name="project"/> at this run's version into <paramref name="feed"/>, built apart from the repository's own outputs.</summary>
+    private void Pack(string repository, string project, string feed)
+    {
+        var (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", project, $"{project}.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
+            $"-p:OutputPath={Path.Combine(_directory, "pack-bin", project)}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj", project)}/");
+        Assert.True(code == 0, output);
+    }
+
     [Fact]
     public void The_readme_code_runs_against_the_packed_package()
     {
@@ -58,12 +66,7 @@ public sealed partial class QuickstartTests : IDisposable
         string feed = Path.Combine(_directory, "feed");
         int code;
         string output;
-        foreach (string package in new[] { "Nerva", "Nerva.ML" })
-        {
-            (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", package, $"{package}.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
-                $"-p:OutputPath={Path.Combine(_directory, "pack-bin", package)}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj", package)}/");
-            Assert.True(code == 0, output);
-        }
+        foreach (string package in new[] { "Nerva", "Nerva.ML" }) Pack(repository, package, feed);
         File.WriteAllText(Path.Combine(_directory, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -125,10 +128,8 @@ public sealed partial class QuickstartTests : IDisposable
     public void The_tool_installs_from_the_packed_package_and_trains()
     {
         string repository = Repository(), feed = Path.Combine(_directory, "tool-feed"), tools = Path.Combine(_directory, "tools");
-        var (code, output) = Dotnet(repository, "pack", Path.Combine(repository, "src", "Nerva.Cli", "Nerva.Cli.csproj"), "-c", "Release", "-o", feed, $"-p:Version={_version}",
-            $"-p:OutputPath={Path.Combine(_directory, "pack-bin", "cli")}/", $"-p:IntermediateOutputPath={Path.Combine(_directory, "pack-obj", "cli")}/");
-        Assert.True(code == 0, output);
-        (code, output) = Dotnet(_directory, "tool", "install", "--tool-path", tools, "Nerva.Mlp", "--version", _version, "--add-source", feed);
+        Pack(repository, "Nerva.Cli", feed);
+        var (code, output) = Dotnet(_directory, "tool", "install", "--tool-path", tools, "Nerva.Mlp", "--version", _version, "--add-source", feed);
         Assert.True(code == 0, output);
         var start = new ProcessStartInfo(Path.Combine(tools, "mlp")) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string arg in new[] { "--generate-dataset", "checkerboard", "--layers", "ReLU;Linear", "--layer-sizes", "2;16;2", "--loss", "SoftmaxCrossEntropy", "--epochs", "2", "--batch-size", "20", "--seed", "1" })

@@ -67,12 +67,21 @@ internal sealed class GradientExchange(MultilayerPerceptron<float> mlp, ICommuni
         }
     }
 
+    /// <summary>Whether the parameters' gradients have the lengths the plan was made for (checked every step, allocating nothing).</summary>
+    private bool SameLengths()
+    {
+        int i = 0;
+        foreach (var layer in mlp.Layers)
+            foreach (var p in layer.Parameters)
+                if (i >= _lengths.Length || _lengths[i++] != p.Gradient.Length) return false;
+        return i == _lengths.Length;
+    }
+
     /// <summary>The plan for the parameters' current lengths (kept while they stay the same: a sparse layer's nnz may change when its weights are loaded).</summary>
     private void Plan()
     {
-        int[] lengths = [.. mlp.Layers.SelectMany(layer => layer.Parameters, (_, p) => p.Gradient.Length)];
-        if (lengths.AsSpan().SequenceEqual(_lengths)) return;
-        _lengths = lengths;
+        if (SameLengths()) return;
+        _lengths = [.. mlp.Layers.SelectMany(layer => layer.Parameters, (_, p) => p.Gradient.Length)];
         _plan.Clear();
         var open = new List<Parameter<float>>();
         int openLength = 0;

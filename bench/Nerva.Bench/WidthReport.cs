@@ -48,10 +48,10 @@ internal static partial class WidthReport
             line.LegendText = "dense 784-1024-512-10";
             line.LinePattern = LinePattern.Dashed;
         }
-        plot.Axes.Bottom.Label.Text = "width W of 784-W-W-W-10 (log₂), as many stored weights as the dense network";
+        plot.Axes.Bottom.Label.Text = "width W of 784-W-W-W-10 (log₂)";
         plot.Axes.Left.Label.Text = "final test accuracy";
-        plot.ShowLegend(Alignment.LowerRight);
-        plot.Title("Fashion-MNIST: sparse networks of growing width against dense at equal weights");
+        plot.ShowLegend(Edge.Right);   // beside the axes: no point hidden
+        plot.Title("Fashion-MNIST, equal stored weights");
         plot.SavePng(Path.Combine(folder, "width-study.png"), 900, 540);
         output.WriteLine($"wrote {Path.Combine(folder, "table.md")} and {Path.Combine(folder, "width-study.png")}");
     }

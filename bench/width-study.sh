@@ -22,9 +22,8 @@ seeds=${SEEDS:-1}
 threads=${THREADS:-2}
 out=${OUT:-bench/results/width-study}
 mkdir -p "$out/checkpoints"
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ "$(id -u)" = 0 ]; then
-  apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null; }
-fi
+source scripts/debian.sh
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need dataset-fashion-mnist "the width study"
 dotnet build -c Release src/Nerva.Cli -v quiet -nologo >/dev/null
 dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null
 mlp=(dotnet src/Nerva.Cli/bin/Release/net10.0/mlp.dll)

@@ -114,6 +114,7 @@ public sealed class PruneGrowTests
         Assert.Equal(1, (rigl with { CosineDecay = 0 }).Factor(999, 1000));
         Assert.Throws<ArgumentOutOfRangeException>(() => rigl with { CosineDecay = 1.5 });
         Assert.Throws<NotSupportedException>(() => new ThresholdPruning(0.1).Scaled(0.5));
+        Assert.Throws<ArgumentException>(() => new DynamicSparseTraining(new ThresholdPruning(0.1), new RandomGrowth(), WeightInitializer.Zero) { CosineDecay = 0.5 });
     }
 
     [Fact]

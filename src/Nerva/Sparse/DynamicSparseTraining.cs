@@ -24,8 +24,11 @@ public sealed record DynamicSparseTraining(PruneStrategy Prune, GrowStrategy Gro
     public double CosineDecay
     {
         get;
-        init => field = value is >= 0 and <= 1 ? value
-            : throw new ArgumentOutOfRangeException(nameof(CosineDecay), $"the cosine decay's share of the run must be in [0, 1], got {value}");
+        init => field = value is not (>= 0 and <= 1)
+            ? throw new ArgumentOutOfRangeException(nameof(CosineDecay), $"the cosine decay's share of the run must be in [0, 1], got {value}")
+            : value > 0 && Prune is ThresholdPruning
+            ? throw new ArgumentException($"the cosine decay decays a prune fraction ζ, which {Prune} has not: take Magnitude(ζ) or SET(ζ)", nameof(CosineDecay))
+            : value;
     }
 
     /// <summary>The factor of ζ at batch <paramref name="batch"/> of a run of <paramref name="batches"/> (see <see cref="CosineDecay"/>): 1 without decay, 0 once it has ended.</summary>

@@ -12,6 +12,10 @@
 # skipped. Then `Nerva.Bench widthreport` writes the table (accuracy, epoch time, peak memory, stored weights) and the
 # picture (accuracy against width, one line per method, the dense network as a horizontal line).
 #   EPOCHS=20 WIDTHS="1024 4096 16384 65536" METHODS="static set rigl" SEEDS="1" THREADS=2 bash bench/width-study.sh
+# Tuning: EXTRA options go to every run, DENSE_EXTRA to the dense one and SPARSE_EXTRA to the sparse ones (split at
+# spaces; a value holds none), into a folder of their own, e.g.
+#   OUT=bench/results/width-study/tuned EXTRA="--learning-rate-scheduler MultiStepLR(0.02,milestones=12|17,gamma=0.1)" \
+#   DENSE_EXTRA="--dropouts 0.2;0.1;0" SPARSE_EXTRA="--dropouts 0.1;0.1;0.1;0" WIDTHS=1024 bash bench/width-study.sh
 # Run it with `nice -n 19` beside other work: the accuracies do not depend on the load, the epoch times do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +25,9 @@ methods=${METHODS:-"static set rigl"}
 seeds=${SEEDS:-1}
 threads=${THREADS:-2}
 out=${OUT:-bench/results/width-study}
+read -r -a extra <<< "${EXTRA:-}"
+read -r -a dense_extra <<< "${DENSE_EXTRA:-}"
+read -r -a sparse_extra <<< "${SPARSE_EXTRA:-}"
 mkdir -p "$out/checkpoints"
 source scripts/debian.sh
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need dataset-fashion-mnist "the width study"
@@ -28,7 +35,7 @@ dotnet build -c Release src/Nerva.Cli -v quiet -nologo >/dev/null
 dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null
 mlp=(dotnet src/Nerva.Cli/bin/Release/net10.0/mlp.dll)
 common=(--dataset fashion-mnist --loss SoftmaxCrossEntropy --layer-weights He --optimizers "Nesterov(0.9)" --learning-rate 0.01
-        --batch-size 100 --epochs "$epochs" --threads "$threads")
+        --batch-size 100 --epochs "$epochs" --threads "$threads" "${extra[@]}")
 
 # run NAME ARGS…: trains (or goes on with) one network unless it is done; its parts' logs are NAME.<start time>.csv
 run() {
@@ -45,10 +52,10 @@ run() {
 }
 
 for seed in $seeds; do
-  run "dense-s$seed" --layers "ReLU;ReLU;Linear" --layer-sizes "784;1024;512;10" --seed "$seed"
+  run "dense-s$seed" --layers "ReLU;ReLU;Linear" --layer-sizes "784;1024;512;10" --seed "$seed" "${dense_extra[@]}"
   for W in $widths; do
     density=$(awk -v w="$W" 'BEGIN {printf "%.8g", 1332224 / (784 * w + 2 * w * w + 10 * w)}')
-    sparse=(--layers "ReLU;ReLU;ReLU;Linear" --layer-sizes "784;$W;$W;$W;10" --overall-density "$density" --seed "$seed")
+    sparse=(--layers "ReLU;ReLU;ReLU;Linear" --layer-sizes "784;$W;$W;$W;10" --overall-density "$density" --seed "$seed" "${sparse_extra[@]}")
     for method in $methods; do
       case $method in
         static) run "w$W-static-s$seed" "${sparse[@]}" ;;

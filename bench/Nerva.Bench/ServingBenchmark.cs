@@ -9,7 +9,8 @@ namespace Nerva.Bench;
 /// one process, timed in turns: the dense 784-1024-512-10 (ReLU) and the same at overall density 0.05 (Erdős–Rényi), at
 /// batches 1, 8, 100 and 1000, on 1 and 2 threads (ours: <c>Parallelism.Threads</c>; ORT: intra-op threads, sequential
 /// execution, all graph optimizations, its default spinning, preallocated input and output tensors). Median of rounds of
-/// about 150 ms, the sides in turns (see <see cref="InTurns"/>); latency ratio ours/ORT at batches 1 and 8 (below 1: ours is faster), throughput ratio ORT time/ours at 100
+/// about 150 ms, the sides in turns, each alone in the process (see <see cref="InTurns"/>); latency ratio ours/ORT at
+/// batches 1 and 8 (below 1: ours is faster), throughput ratio ORT time/ours at 100
 /// and 1000 (above 1: ours is faster). Then eight threads calling Predict with one row each against the same calls one
 /// after another.
 /// </summary>
@@ -31,7 +32,6 @@ internal static class ServingBenchmark
             {
                 Kernels.Parallelism.Threads = threads;
                 using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-                using var session = new InferenceSession(path, options);
                 foreach (int batch in new[] { 1, 8, 100, 1000 })
                 {
                     var X = new Matrix<float>(batch, 784);
@@ -41,12 +41,15 @@ internal static class ServingBenchmark
                     using var input = OrtValue.CreateTensorValueFromMemory(X.AsSpan().ToArray(), [batch, 784]);
                     using var result = OrtValue.CreateTensorValueFromMemory(Y, [batch, 10]);
                     using var run = new RunOptions();
-                    void Ort() => session.Run(run, ["input"], [input], ["output"], [result]);
                     Matrix<float> ours = model.Predict(X);
-                    Ort();
+                    using (var session = new InferenceSession(path, options)) session.Run(run, ["input"], [input], ["output"], [result]);
                     float difference = 0;
                     for (int i = 0; i < Y.Length; i++) difference = MathF.Max(difference, MathF.Abs(Y[i] - ours.AsSpan()[i]));
-                    var (mine, theirs) = InTurns(() => model.Predict(X), Ort, seconds);
+                    var (mine, theirs) = InTurns(() => model.Predict(X), () =>
+                    {
+                        var session = new InferenceSession(path, options);
+                        return (() => session.Run(run, ["input"], [input], ["output"], [result]), session);
+                    }, seconds);
                     string ratio = batch <= 8 ? $"latency {mine / theirs:F2}" : $"throughput {theirs / mine:F2}";
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {batch} | {threads} | {1e6 * mine:F1} | {1e6 * theirs:F1} | {ratio} | {difference:E1} |"));
                 }
@@ -102,14 +105,14 @@ internal static class ServingBenchmark
     }
 
     /// <summary>
-    /// The median seconds per call of each side, timed in alternating rounds of about 150 ms, each after a pause and one
-    /// untimed call: ORT's pool threads spin for a while after a run (its default, which serves its latency) and would
-    /// take the core that our next call needs (ours spin 200 µs), so a round starts once the other side is quiet.
+    /// The median seconds per call of each side, timed in alternating rounds of about 150 ms, each side alone in the
+    /// process: ORT's session is opened for its round (then one untimed call) and closed after it, since its pool threads
+    /// spin after a run by default (which serves its latency) and would take the core that our next call needs while
+    /// the session lives; our round starts after a pause (our workers spin 200 µs) and one untimed call.
     /// </summary>
-    private static (double Ours, double Theirs) InTurns(Action ours, Action theirs, double seconds)
+    private static (double Ours, double Theirs) InTurns(Action ours, Func<(Action Run, IDisposable Session)> open, double seconds)
     {
         ours();
-        theirs();
         long probe = Stopwatch.GetTimestamp();
         ours();
         int repeats = Math.Max(1, (int)(0.15 / Math.Max(1e-7, Stopwatch.GetElapsedTime(probe).TotalSeconds)));
@@ -117,15 +120,17 @@ internal static class ServingBenchmark
         var b = new List<double>();
         for (long end = Stopwatch.GetTimestamp() + (long)(2 * seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end || a.Count < 3;)
         {
+            Thread.Sleep(20);
             a.Add(Time(ours, repeats));
-            b.Add(Time(theirs, repeats));
+            var (theirs, session) = open();
+            using (session) b.Add(Time(theirs, repeats));
         }
         return (Median(a), Median(b));
     }
 
+    /// <summary>Seconds per call of <paramref name="action"/> over <paramref name="repeats"/> calls after one untimed call.</summary>
     private static double Time(Action action, int repeats)
     {
-        Thread.Sleep(20);
         action();
         long start = Stopwatch.GetTimestamp();
         for (int r = 0; r < repeats; r++) action();

@@ -19,6 +19,7 @@ internal sealed record MlpSettings
     public int BatchSize { get; init; } = 1;
     public bool NoShuffle { get; init; }
     public bool NoStatistics { get; init; }
+    public bool TestStatisticsOnly { get; init; }
     public string? LoadWeights { get; init; }
     public string? SaveWeights { get; init; }
     public string? SaveInitialWeights { get; init; }

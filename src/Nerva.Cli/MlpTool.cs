@@ -129,6 +129,7 @@ internal static class MlpTool
             BatchSize = s.BatchSize,
             Shuffle = !s.NoShuffle,
             Statistics = !s.NoStatistics,
+            TrainingSetStatistics = !s.TestStatisticsOnly,
             Clip = s.Clip,
             Timer = s.Timer,
             GradientStep = s.GradientStep,

@@ -288,20 +288,24 @@ public sealed class StochasticGradientDescent(
         _untimedSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    /// <summary>Loss (average over the training set) and accuracies, in evaluation mode; prints the epoch line.</summary>
+    /// <summary>
+    /// Loss (average over the training set) and accuracies, in evaluation mode (the test set's alone without
+    /// <see cref="TrainingOptions.TrainingSetStatistics"/>); prints the epoch line.
+    /// </summary>
     private EpochMetrics PrintStatistics(int epoch, double seconds)
     {
         var data = Data!;
         mlp.IsTraining = false;
-        var (trainLoss, trainAccuracy) = Evaluate(data.Xtrain, data.Ttrain, 0, TrainingRows(data), _cancellation);
-        var (_, testAccuracy) = Evaluate(data.Xtest, data.Ttest, 0, data.Xtest.Rows, _cancellation);
+        var (trainLoss, trainAccuracy) = options.TrainingSetStatistics ? Evaluate(data.Xtrain, data.Ttrain, 0, TrainingRows(data), _cancellation) : (double.NaN, double.NaN);
+        var (testLoss, testAccuracy) = Evaluate(data.Xtest, data.Ttest, 0, data.Xtest.Rows, _cancellation);
         mlp.IsTraining = true;
         // finite weights whose outputs overflow: the run has diverged as surely as with NaN weights
-        if (!double.IsFinite(trainLoss))
+        var (set, loss) = options.TrainingSetStatistics ? ("training", trainLoss) : ("test", testLoss);
+        if (!double.IsFinite(loss))
             throw new TrainingDivergedException(string.Create(CultureInfo.InvariantCulture,
-                $"the loss on the training set became {trainLoss} {(epoch == 0 ? "before training" : $"after epoch {epoch}")}; lower the learning rate (now {LearningRate})"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch,3} lr: {LearningRate:F8}  loss: {trainLoss:F8}  train accuracy: {trainAccuracy:F8}  test accuracy: {testAccuracy:F8} time: {seconds:F8}s"));
+                $"the loss on the {set} set became {loss} {(epoch == 0 ? "before training" : $"after epoch {epoch}")}; lower the learning rate (now {LearningRate})"));
+        string training = options.TrainingSetStatistics ? string.Create(CultureInfo.InvariantCulture, $"loss: {trainLoss:F8}  train accuracy: {trainAccuracy:F8}  ") : "";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch,3} lr: {LearningRate:F8}  {training}test accuracy: {testAccuracy:F8} time: {seconds:F8}s"));
         return Metrics(epoch, seconds, trainLoss, trainAccuracy, testAccuracy);
     }
 

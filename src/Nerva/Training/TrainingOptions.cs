@@ -15,6 +15,13 @@ public sealed record TrainingOptions
     /// <summary>Compute loss and accuracies before training and after every epoch.</summary>
     public bool Statistics { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="Statistics"/>: also the loss and accuracy on the training set, an evaluation pass over all of it
+    /// (about a third of an epoch's work). Off: only the test set is evaluated (its accuracy; its loss is what detects a
+    /// diverged run), and the training loss and accuracy are NaN.
+    /// </summary>
+    public bool TrainingSetStatistics { get; init; } = true;
+
     /// <summary>If &gt; 0, at the start of every epoch &gt; 0 zero the entries of the weights and optimizer state (momentum Δ, Adam m and v) with |x| &lt; Clip.</summary>
     public double Clip { get; init; }
 

@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] | overlap [rounds] (both under mpirun) | widthreport [folder] (bench/width-study.sh) | csv [rows] [cols] | digits [folds] | serving [seconds per cell]
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] | overlap [rounds] (both under mpirun) | widthreport [folder] (bench/width-study.sh) | curves out.png log.csv… (a resumed run's parts) | csv [rows] [cols] | digits [folds] | serving [seconds per cell]
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 && int.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out int count) ? count : 3;
@@ -48,6 +48,9 @@ switch (what)
     case "widthreport":
         WidthReport.Run(Console.Out, args.Length > 1 ? args[1] : "bench/results/width-study");
         return 0;
+    case "curves" when args.Length > 2:
+        RunCurves.Run(Console.Out, args[1], args[2..]);
+        return 0;
     case "overlap":
         OverlapBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 5);
         return 0;
@@ -64,6 +67,6 @@ switch (what)
         EpochBenchmark.RunMemory(Console.Out, args.Length > 1 ? repetitions : 2);
         return 0;
     default:
-        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, csv, digits, serving, wide, million, capacity, fuzz, profile, elementwise, peak, allreduce, overlap, widthreport)");
+        Console.Error.WriteLine($"error: unknown benchmark '{what}' (valid: gemm, epoch, sparse, layer, memory, csv, digits, serving, wide, million, capacity, fuzz, profile, elementwise, peak, allreduce, overlap, widthreport, curves)");
         return 1;
 }

@@ -58,13 +58,9 @@ internal static partial class WidthReport
 
     private static Result Read(string folder, string name, IEnumerable<string> logs)
     {
-        var epochs = new SortedDictionary<int, (double, double)>();
-        foreach (string log in logs)   // in the order of their start times: a resumed part overrides the epochs it repeats
-            foreach (string line in File.ReadLines(log).Skip(1))
-            {
-                string[] cells = line.Split(',');
-                epochs[int.Parse(cells[0], CultureInfo.InvariantCulture)] = (double.Parse(cells[4], CultureInfo.InvariantCulture), double.Parse(cells[5], CultureInfo.InvariantCulture));
-            }
+        // the logs in the order of their start times: a resumed part overrides the epochs it repeats
+        var epochs = new SortedDictionary<int, (double Test, double Seconds)>(RunCurves.Merge(logs).ToDictionary(
+            row => row.Key, row => (double.Parse(row.Value[4], CultureInfo.InvariantCulture), double.Parse(row.Value[5], CultureInfo.InvariantCulture))));
         epochs.Remove(0);   // the line before training
         double peak = Directory.GetFiles(folder, name + ".*.kb").Select(path => double.TryParse(File.ReadAllText(path).Trim().Split('\n')[^1], CultureInfo.InvariantCulture, out double kb) ? kb / 1024 : 0).DefaultIfEmpty(0).Max();
         string text = File.Exists(Path.Combine(folder, name + ".txt")) ? File.ReadAllText(Path.Combine(folder, name + ".txt")) : "";

@@ -22,6 +22,7 @@ mkdir -p "$out/checkpoints"
 source scripts/debian.sh
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need dataset-fashion-mnist "the million-neuron run"
 dotnet build -c Release src/Nerva.Cli -v quiet -nologo >/dev/null
+dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null
 resume=()
 [ -f "$out/checkpoints/checkpoint.npz" ] && resume=(--resume "$out/checkpoints")
 stamp=$(date +%s)
@@ -33,5 +34,5 @@ echo "$(date -u +%H:%M:%S) million-neuron Fashion-MNIST run${resume:+ (resumed)}
   --loss SoftmaxCrossEntropy --batch-size 100 --epochs "$epochs" --seed 1 --threads "$threads" \
   --prune "SET(0.3)" --grow Random --prune-cosine-decay 0.75 --test-statistics-only \
   --checkpoint "$out/checkpoints" "${resume[@]}" --log "$out/million.$stamp.csv" | tee -a "$out/million.txt"
-dotnet build -c Release bench/Nerva.Bench -v quiet -nologo >/dev/null
-dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll curves "$out/million.png" $(ls "$out"/million.*.csv | sort)
+logs=("$out"/million.*.csv)   # by start time: the glob sorts the names, whose stamps have the same number of digits
+dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll curves "$out/million.png" "${logs[@]}"

@@ -14,7 +14,7 @@
 #   EPOCHS=20 WIDTHS="1024 4096 16384 65536" METHODS="static set rigl" SEEDS="1" THREADS=2 bash bench/width-study.sh
 # Tuning: EXTRA options go to every run, DENSE_EXTRA to the dense one and SPARSE_EXTRA to the sparse ones (split at
 # spaces; a value holds none), into a folder of their own, e.g.
-#   OUT=bench/results/width-study/tuned EXTRA="--learning-rate-scheduler MultiStepLR(0.02,milestones=12|17,gamma=0.1)" \
+#   OUT=bench/results/width-study/tuned EXTRA="--learning-rate-scheduler MultiStepLR(lr=0.02,milestones=12|17,gamma=0.1)" \
 #   DENSE_EXTRA="--dropouts 0.2;0.1;0" SPARSE_EXTRA="--dropouts 0.1;0.1;0.1;0" WIDTHS=1024 bash bench/width-study.sh
 # Run it with `nice -n 19` beside other work: the accuracies do not depend on the load, the epoch times do.
 set -euo pipefail

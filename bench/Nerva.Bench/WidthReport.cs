@@ -58,7 +58,7 @@ internal static partial class WidthReport
 
     private static Result Read(string folder, string name, IEnumerable<string> logs)
     {
-        // the logs in the order of their start times: a resumed part overrides the epochs it repeats
+        // the logs in the order of their start times: an epoch keeps the numbers of the part that trained it (RunCurves.Merge)
         var epochs = new SortedDictionary<int, (double Test, double Seconds)>(RunCurves.Merge(logs).ToDictionary(
             row => row.Key, row => (double.Parse(row.Value[4], CultureInfo.InvariantCulture), double.Parse(row.Value[5], CultureInfo.InvariantCulture))));
         epochs.Remove(0);   // the line before training

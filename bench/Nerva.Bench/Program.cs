@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] | overlap [rounds] (both under mpirun) | widthreport [folder] (bench/width-study.sh) | curves out.png log.csv… (a resumed run's parts) | csv [rows] [cols] | digits [folds] | serving [seconds per cell]
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] | overlap [rounds] (both under mpirun) | widthreport [folder] (bench/width-study.sh) | curves out.png log.csv… (a resumed run's parts) | csv [rows] [cols] | digits [folds] | serving [seconds per cell] [dense,sparse]
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 && int.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out int count) ? count : 3;
@@ -55,7 +55,13 @@ switch (what)
         OverlapBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 5);
         return 0;
     case "serving":
-        ServingBenchmark.Run(Console.Out, args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1);
+        string[] models = args.Length > 2 ? args[2].Split(',') : ServingBenchmark.Models;
+        if (models.Any(m => !ServingBenchmark.Models.Contains(m)))
+        {
+            Console.Error.WriteLine($"error: unknown model in '{args[2]}' (valid: dense, sparse, or both: dense,sparse)");
+            return 1;
+        }
+        ServingBenchmark.Run(Console.Out, args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1, models);
         return 0;
     case "digits":
         TabularBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 5);

@@ -16,7 +16,11 @@ namespace Nerva.Bench;
 /// </summary>
 internal static class ServingBenchmark
 {
-    public static void Run(TextWriter output, double seconds)
+    /// <summary>The models of the table, by name.</summary>
+    public static readonly string[] Models = ["dense", "sparse"];
+
+    /// <summary>The table's cells of the <paramref name="chosen"/> models, then, with the dense one, the concurrent calls.</summary>
+    public static void Run(TextWriter output, double seconds, string[] chosen)
     {
         int threadsBefore = Kernels.Parallelism.Threads;
         output.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}; about {seconds} s per cell and side");
@@ -25,6 +29,7 @@ internal static class ServingBenchmark
         output.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var (name, density) in new[] { ("dense", 1.0), ("sparse 0.05", 0.05) })
         {
+            if (!chosen.Contains(name.Split(' ')[0])) continue;
             var model = Model.Create("784-1024-512-10", weights: "He", density: density, seed: 1);
             string path = Path.Combine(Path.GetTempPath(), $"nerva-serving-{density}.onnx");
             model.ExportOnnx(path);
@@ -56,7 +61,7 @@ internal static class ServingBenchmark
             }
         }
         output.WriteLine();
-        foreach (int threads in new[] { 1, 2 })
+        foreach (int threads in chosen.Contains("dense") ? new[] { 1, 2 } : [])
         {
             Kernels.Parallelism.Threads = threads;
             Concurrent(output, seconds);

@@ -9,7 +9,8 @@ namespace Nerva.Bench;
 /// The width study's report (<c>bench/width-study.sh</c>): from each run's per-epoch CSV logs (the parts of a resumed run
 /// merged by epoch), its tool output and its peak memory, a Markdown table (final and best test accuracy, median epoch
 /// time, peak memory, stored weights) and a picture: test accuracy against width, one line per method, the dense
-/// network as a horizontal line. Runs are named <c>dense-s1</c> or <c>w4096-set-s1</c>.
+/// network as a horizontal line (points and line: the mean over the seeds), and, where a network ran with several seeds,
+/// the mean and standard deviation of its final accuracy. Runs are named <c>dense-s1</c> or <c>w4096-set-s1</c>.
 /// </summary>
 internal static partial class WidthReport
 {
@@ -29,6 +30,22 @@ internal static partial class WidthReport
             string network = r.Width == 0 ? "dense 784-1024-512-10" : $"784-{r.Width}-{r.Width}-{r.Width}-10";
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {network} | {r.Method} | {r.Seed} | {r.Epochs.Keys.Max()}{(r.Done ? "" : " (running)")} | {r.Epochs.Last().Value.Test:F4} | {best.Value.Test:F4} ({best.Key}) | {seconds[seconds.Length / 2]:F1} | {r.PeakMB:F0} | {r.Weights} |"));
+        }
+        // over the seeds of each network and method, when a run has more than one: mean and sample standard deviation
+        var bySeeds = runs.Where(r => r.Epochs.Count > 0 && r.Done).GroupBy(r => (r.Width, r.Method)).Where(g => g.Count() > 1).ToList();
+        if (bySeeds.Count > 0)
+        {
+            table.AppendLine();
+            table.AppendLine("| network | method | seeds | final test accuracy, mean ± sd | best test accuracy, mean |");
+            table.AppendLine("|---|---|---|---|---|");
+            foreach (var g in bySeeds)
+            {
+                double[] final = [.. g.Select(r => r.Epochs.Last().Value.Test)];
+                double mean = final.Average(), sd = Math.Sqrt(final.Sum(a => (a - mean) * (a - mean)) / (final.Length - 1));
+                string network = g.Key.Width == 0 ? "dense 784-1024-512-10" : $"784-{g.Key.Width}-{g.Key.Width}-{g.Key.Width}-10";
+                table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {network} | {g.Key.Method} | {string.Join(", ", g.Select(r => r.Seed))} | {mean:F4} ± {sd:F4} | {g.Average(r => r.Epochs.Values.Max(e => e.Test)):F4} |"));
+            }
         }
         File.WriteAllText(Path.Combine(folder, "table.md"), table.ToString());
         output.Write(table);

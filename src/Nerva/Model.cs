@@ -26,8 +26,10 @@ namespace Nerva;
 /// replica of the network (its parameters shared, its buffers its own; one per concurrent call, kept for the next), so
 /// calls run side by side, and a one-row request does not wait for another's batch. Do not train and predict at the
 /// same time.
-/// A row's outputs are the same in every call with the same batch size, but may differ in the last bits between a
-/// single row and the same row inside a batch: the products of one row take another kernel, which sums in another order.
+/// A row's outputs are the same bits for any thread count, and, in a network of fully connected layers, in any batch of
+/// 17 rows or more; a smaller batch may differ from a larger one in the last bits: the products of a few rows take other
+/// kernels, which sum in other orders. A batch of a sparse network is shared out over the threads in pieces, each fed
+/// through the whole network on one thread, where that pays.
 /// </para>
 /// </remarks>
 public sealed class Model
@@ -276,16 +278,36 @@ public sealed class Model
 
     /// <summary>
     /// Y for the rows of <paramref name="inputs"/> (prepared here unless <paramref name="prepared"/>), in evaluation mode, in
-    /// chunks of rows, on an inference replica of the network (see <see cref="_replicas"/>).
+    /// pieces over the threads where that pays (<see cref="InferencePieces"/>), each in chunks of rows, on an inference
+    /// replica of the network (see <see cref="_replicas"/>).
     /// </summary>
     private void Feed(Matrix<float> inputs, bool prepared, Matrix<float> Y)
     {
         if (inputs.Cols != InputSize) throw new ArgumentException($"the inputs have {inputs.Cols} features, the model takes {InputSize}", nameof(inputs));
+        int pieces = InferencePieces.Count(Network, inputs.Rows, Kernels.Parallelism.Threads);
+        if (pieces == 1)
+        {
+            FeedRows(inputs, 0, inputs.Rows, prepared, Y);
+            return;
+        }
+        Kernels.Parallelism.For(pieces, long.MaxValue, new Piece(this, inputs, prepared, Y, pieces));   // the work: Count judged it
+    }
+
+    /// <summary>Piece p of a batch fed in pieces: its rows through <see cref="FeedRows"/>.</summary>
+    private readonly struct Piece(Model model, Matrix<float> inputs, bool prepared, Matrix<float> Y, int pieces) : Kernels.IParallelBody
+    {
+        public void Run(int p) => model.FeedRows(inputs, InferencePieces.Start(inputs.Rows, pieces, p), InferencePieces.Start(inputs.Rows, pieces, p + 1), prepared, Y);
+    }
+
+    /// <summary>Y's rows [first, end) for those of <paramref name="inputs"/>, in chunks of at most <see cref="Chunk"/> rows as even as they go, on a replica.</summary>
+    private void FeedRows(Matrix<float> inputs, int first, int end, bool prepared, Matrix<float> Y)
+    {
         if (!_replicas.TryTake(out var replica)) replica = (Network.InferenceReplica(), new Matrix<float>(0, 0), new Matrix<float>(0, 0));
         var (network, X, chunk) = replica;
-        for (int start = 0; start < inputs.Rows; start += Chunk)
+        int rows = end - first, chunks = InferencePieces.Chunks(rows, Chunk);
+        for (int c = 0; c < chunks; c++)
         {
-            int n = Math.Min(Chunk, inputs.Rows - start);
+            int start = first + InferencePieces.ChunkStart(rows, Chunk, c), n = first + InferencePieces.ChunkStart(rows, Chunk, c + 1) - start;
             X.Resize(n, InputSize);
             for (int i = 0; i < n; i++)
             {

@@ -10,12 +10,14 @@ namespace Nerva;
 /// panel of the batch, which the calling thread wrote and whose outputs it reads back, so each layer moves the panels
 /// between the cores; a piece keeps its samples on one core from the first layer to the last (784-1024-512-10 at density
 /// 0.05, batch 100, 2 threads on a Zen 4: 405–690 µs split by rows, the second core's speed coming and going with the
-/// host; 340–380 µs in pieces of 64 and 36 rows; 1 thread 540 µs; a one-off harness, bench/results/AMD-EPYC-Zen4.md).
+/// host, in a one-off harness; in pieces of 48 and 52 rows 342–352 µs in the serving benchmark; 1 thread 540 µs:
+/// bench/results/AMD-EPYC-Zen4.md).
 /// <para>
 /// Only for networks of fully connected layers with sparse ones, each of whose panels for a piece takes at most half of
-/// <see cref="SparseProducts.CacheBudget"/> (784-1024-512-10: up to 8 vectors, any batch): dense products split in 2-D tiles, which share the packing of W (batch 100:
-/// 1 640 µs tiled, 1 860 µs in pieces), and pieces of very wide sparse layers would gather from panels that evict each
-/// other (the reason <see cref="SparseProducts"/> keeps the threads on one panel).
+/// <see cref="SparseProducts.CacheBudget"/> (784-1024-512-10: up to 8 vectors, any batch): dense products split in 2-D
+/// tiles, which share the packing of W (dense batch 100 in the harness: 1 640 µs tiled, 1 860 µs in pieces of 64 and 36
+/// rows), and pieces of very wide sparse layers would gather from panels that evict each other (the reason
+/// <see cref="SparseProducts"/> keeps the threads on one panel).
 /// </para>
 /// <para>
 /// The bits do not depend on the pieces: every piece, and every chunk a piece is fed in, has at least

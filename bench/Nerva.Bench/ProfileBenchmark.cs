@@ -18,11 +18,17 @@ internal static unsafe class ProfileBenchmark
 {
     private const int Batch = 100;
 
-    public static void Run(TextWriter output, int batches)
+    public static void Run(TextWriter output, int batches, bool wide = false)
     {
         var peak = new[] { 1, 2 }.ToDictionary(t => t, FmaPeak.Measure);
         output.WriteLine($"Measured FMA peak ({FmaPeak.Kind}, best of 3 rounds): {peak[1]:F1} GFLOP/s on 1 thread, {peak[2]:F1} on 2");
         output.WriteLine();
+        if (wide)
+        {
+            // the width study's widest sparse network (bench/width-study.sh, W = 65 536: its Erdős–Rényi layer densities)
+            Step(output, [784, 65536, 65536, 65536, 10], 2, batches, peak[2], [0.0043643448, 0.000103185885, 0.000103185885, 0.3381714]);
+            return;
+        }
         if (PackedGemm<Avx512Kernel8x32>.IsSupported) Kernel<Avx512Kernel8x32>(output, peak[1]);
         else if (PackedGemm<Avx2Kernel6x16>.IsSupported) Kernel<Avx2Kernel6x16>(output, peak[1]);
         foreach (int[] sizes in new[] { new[] { 3072, 1024, 512, 10 }, new[] { 784, 1024, 512, 10 } })
@@ -138,10 +144,11 @@ internal static unsafe class ProfileBenchmark
     }
 
     /// <summary>One table: the median time of each phase of a training step over <paramref name="batches"/> batches.</summary>
-    private static void Step(TextWriter output, int[] sizes, int threads, int batches, double peak)
+    private static void Step(TextWriter output, int[] sizes, int threads, int batches, double peak, double[]? densities = null)
     {
         Parallelism.Threads = threads;
-        var mlp = NetworkBuilder.Build(["ReLU", "ReLU", "Linear"], sizes, [0], [WeightInitializer.He], [new Momentum(0.9)], new Rng(2));
+        string[] activations = [.. Enumerable.Repeat("ReLU", sizes.Length - 2), "Linear"];
+        var mlp = NetworkBuilder.Build(activations, sizes, [0], [WeightInitializer.He], [new Momentum(0.9)], new Rng(2), densities);
         var rng = new Rng(1);
         var inputs = Enumerable.Range(0, 8).Select(_ => new Matrix<float>(Batch, sizes[0], GemmBenchmark.Random(Batch * sizes[0], rng))).ToArray();
         var T = new Matrix<float>(Batch, sizes[^1]);
@@ -151,9 +158,9 @@ internal static unsafe class ProfileBenchmark
         var DY = new Matrix<float>(Batch, sizes[^1]);
         var loss = new SoftmaxCrossEntropyLoss();
 
-        // the phases in the order a step runs them, with their flops (a product of N×D by D×K is 2·N·D·K)
+        // the phases in the order a step runs them, with their flops (a product of N×D by D×K is 2·N·D·K; a sparse one 2·N·nnz)
         var phases = new List<(string Name, double Flop)>();
-        double Product(int l) => 2.0 * Batch * layers[l].InputSize * layers[l].OutputSize;
+        double Product(int l) => 2.0 * Batch * (((LinearLayer<float>)layers[l]).SparseW?.NonZeroCount ?? (double)layers[l].InputSize * layers[l].OutputSize);
         for (int l = 0; l < layers.Count; l++) phases.Add(($"layer {l + 1} feedforward", Product(l)));
         phases.Add(("loss gradient", 0));
         for (int l = layers.Count - 1; l >= 0; l--)

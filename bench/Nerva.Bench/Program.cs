@@ -1,6 +1,6 @@
 using Nerva.Bench;
 
-// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] | elementwise [rounds] | peak | allreduce [calls] | overlap [rounds] (both under mpirun) | widthreport [folder] (bench/width-study.sh) | curves out.png log.csv… (a resumed run's parts) | csv [rows] [cols] | digits [folds] | serving [seconds per cell] [dense,sparse]
+// dotnet run -c Release --project bench/Nerva.Bench -- gemm [repetitions] | epoch [epochs] | sparse ... | layer [repetitions] [threads] [densities] | memory [threads] | wide [repetitions] [threads] | million [samples] [threads] | fuzz [inputs per reader] [seed] [readers] | profile [batches] [wide] | elementwise [rounds] | peak | allreduce [calls] | overlap [rounds] (both under mpirun) | widthreport [folder] (bench/width-study.sh) | curves out.png log.csv… (a resumed run's parts) | csv [rows] [cols] | digits [folds] | serving [seconds per cell] [dense,sparse]
 // (bench/run.sh runs the GEMM comparison with OpenBLAS's AVX-512 kernels.)
 string what = args.Length > 0 ? args[0] : "gemm";
 int repetitions = args.Length > 1 && int.TryParse(args[1], System.Globalization.CultureInfo.InvariantCulture, out int count) ? count : 3;
@@ -28,7 +28,7 @@ switch (what)
         MillionBenchmark.RunMillion(Console.Out, args.Length > 1 ? repetitions : 50000, args.Length > 2 ? int.Parse(args[2]) : 2);
         return 0;
     case "profile":
-        ProfileBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 200);
+        ProfileBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 200, args.Length > 2 && args[2] == "wide");
         return 0;
     case "elementwise":
         ElementwiseBenchmark.Run(Console.Out, args.Length > 1 ? repetitions : 300);

@@ -66,7 +66,9 @@ public static class SparseProducts
     /// runs eight chains of fused multiply-adds over the entries e ≡ 0 … 7 (mod 8) of the row, summed as
     /// b_k + (((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))): independent chains keep eight gathers in flight where one
     /// chain waited for each multiply-add (784-1024-512-10 at density 0.05, batch 1: the two sparse layers 37.6 → 31.1 µs;
-    /// AVX2's gather was no faster on Zen 4), and plain scalar code gives the same bits on every CPU.
+    /// AVX2's gather was no faster on Zen 4), and plain scalar code gives the same bits on every CPU. The entries are
+    /// addressed from references that advance a round at a time, so that each multiply-add is its three loads and no index
+    /// arithmetic (30.9 → 22.9 µs; loading the columns two at a time as one 64-bit word: 26.0 µs).
     /// </summary>
     public static void FeedforwardRows<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> X, Matrix<T> b, Matrix<T> Z)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -133,27 +135,30 @@ public static class SparseProducts
         ref T W = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), start);
         ref int C = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns), start);
         ref T X = ref MemoryMarshal.GetReference(x);
-        int n = end - start, e = 0;
+        int n = end - start;
         T a0 = T.Zero, a1 = T.Zero, a2 = T.Zero, a3 = T.Zero, a4 = T.Zero, a5 = T.Zero, a6 = T.Zero, a7 = T.Zero;
-        for (; e + 8 <= n; e += 8)
+        // W and C advance by 8 entries a round, so every access is at a constant offset from them (no index arithmetic)
+        for (; n >= 8; n -= 8)
         {
-            a0 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e), Unsafe.Add(ref X, Unsafe.Add(ref C, e)), a0);
-            a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 1), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 1)), a1);
-            a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 2), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 2)), a2);
-            a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 3), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 3)), a3);
-            a4 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 4), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 4)), a4);
-            a5 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 5), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 5)), a5);
-            a6 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 6), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 6)), a6);
-            a7 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 7), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 7)), a7);
+            a0 = T.FusedMultiplyAdd(W, Unsafe.Add(ref X, (nint)C), a0);
+            a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 1), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 1)), a1);
+            a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 2), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 2)), a2);
+            a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 3), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 3)), a3);
+            a4 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 4), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 4)), a4);
+            a5 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 5), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 5)), a5);
+            a6 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 6), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 6)), a6);
+            a7 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 7), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 7)), a7);
+            W = ref Unsafe.Add(ref W, 8);
+            C = ref Unsafe.Add(ref C, 8);
         }
         // the last entries of the row go to the chains of their positions
-        if (e < n) a0 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e), Unsafe.Add(ref X, Unsafe.Add(ref C, e)), a0);
-        if (e + 1 < n) a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 1), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 1)), a1);
-        if (e + 2 < n) a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 2), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 2)), a2);
-        if (e + 3 < n) a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 3), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 3)), a3);
-        if (e + 4 < n) a4 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 4), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 4)), a4);
-        if (e + 5 < n) a5 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 5), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 5)), a5);
-        if (e + 6 < n) a6 = T.FusedMultiplyAdd(Unsafe.Add(ref W, e + 6), Unsafe.Add(ref X, Unsafe.Add(ref C, e + 6)), a6);
+        if (n > 0) a0 = T.FusedMultiplyAdd(W, Unsafe.Add(ref X, (nint)C), a0);
+        if (n > 1) a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 1), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 1)), a1);
+        if (n > 2) a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 2), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 2)), a2);
+        if (n > 3) a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 3), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 3)), a3);
+        if (n > 4) a4 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 4), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 4)), a4);
+        if (n > 5) a5 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 5), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 5)), a5);
+        if (n > 6) a6 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 6), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 6)), a6);
         return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
     }
 

@@ -44,11 +44,11 @@ public sealed class InferencePiecesTests
     }
 
     [Theory]
-    [InlineData(1.0)]
-    [InlineData(0.3)]
-    public void A_row_has_the_same_bits_in_any_batch_of_17_rows_or_more(double density)
+    [MemberData(nameof(Architectures))]
+    [InlineData("ReLU;ReLU;Linear", "64;512;256;3", 1.0, 0)]
+    public void A_row_has_the_same_bits_in_any_batch_of_17_rows_or_more(string layers, string sizes, double density, double dropout)
     {
-        var model = Model.Create("64;512;256;3", layers: "ReLU;ReLU;Linear", weights: "He", density: density, seed: 5);
+        var model = Model.Create(sizes, layers: layers, weights: "He", density: density, dropout: dropout, seed: 5);
         var X = Inputs(1030, model.InputSize, 9);
         var whole = model.Predict(X).AsSpan().ToArray();   // two chunks of 515 rows
         foreach (var (first, count) in new[] { (0, 17), (17, 40), (57, 100), (157, 873) })

@@ -10,8 +10,8 @@ namespace Nerva;
 /// panel of the batch, which the calling thread wrote and whose outputs it reads back, so each layer moves the panels
 /// between the cores; a piece keeps its samples on one core from the first layer to the last (784-1024-512-10 at density
 /// 0.05, batch 100, 2 threads on a Zen 4: 405–690 µs split by rows, the second core's speed coming and going with the
-/// host, in a one-off harness; in pieces of 48 and 52 rows 342–352 µs in the serving benchmark; 1 thread 540 µs:
-/// bench/results/AMD-EPYC-Zen4.md).
+/// host, in a one-off harness; in pieces of 48 and 52 rows 342–394 µs in six serving benchmarks of nine, 488–556 µs in
+/// three where the host slowed the second core; 1 thread 540 µs: bench/results/AMD-EPYC-Zen4.md).
 /// <para>
 /// Only for networks of fully connected layers with sparse ones, each of whose panels for a piece takes at most half of
 /// <see cref="SparseProducts.CacheBudget"/> (784-1024-512-10: up to 8 vectors, any batch): dense products split in 2-D

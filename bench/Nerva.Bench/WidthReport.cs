@@ -27,9 +27,8 @@ internal static partial class WidthReport
             if (r.Epochs.Count == 0) continue;
             var best = r.Epochs.MaxBy(e => e.Value.Test);
             double[] seconds = [.. r.Epochs.Values.Select(e => e.Seconds).Order()];
-            string network = r.Width == 0 ? "dense 784-1024-512-10" : $"784-{r.Width}-{r.Width}-{r.Width}-10";
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {network} | {r.Method} | {r.Seed} | {r.Epochs.Keys.Max()}{(r.Done ? "" : " (running)")} | {r.Epochs.Last().Value.Test:F4} | {best.Value.Test:F4} ({best.Key}) | {seconds[seconds.Length / 2]:F1} | {r.PeakMB:F0} | {r.Weights} |"));
+                $"| {Network(r.Width)} | {r.Method} | {r.Seed} | {r.Epochs.Keys.Max()}{(r.Done ? "" : " (running)")} | {r.Epochs.Last().Value.Test:F4} | {best.Value.Test:F4} ({best.Key}) | {seconds[seconds.Length / 2]:F1} | {r.PeakMB:F0} | {r.Weights} |"));
         }
         // over the seeds of each network and method, when a run has more than one: mean and sample standard deviation
         var bySeeds = runs.Where(r => r.Epochs.Count > 0 && r.Done).GroupBy(r => (r.Width, r.Method)).Where(g => g.Count() > 1).ToList();
@@ -42,9 +41,8 @@ internal static partial class WidthReport
             {
                 double[] final = [.. g.Select(r => r.Epochs.Last().Value.Test)];
                 double mean = final.Average(), sd = Math.Sqrt(final.Sum(a => (a - mean) * (a - mean)) / (final.Length - 1));
-                string network = g.Key.Width == 0 ? "dense 784-1024-512-10" : $"784-{g.Key.Width}-{g.Key.Width}-{g.Key.Width}-10";
                 table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {network} | {g.Key.Method} | {string.Join(", ", g.Select(r => r.Seed))} | {mean:F4} ± {sd:F4} | {g.Average(r => r.Epochs.Values.Max(e => e.Test)):F4} |"));
+                    $"| {Network(g.Key.Width)} | {g.Key.Method} | {string.Join(", ", g.Select(r => r.Seed))} | {mean:F4} ± {sd:F4} | {g.Average(r => r.Epochs.Values.Max(e => e.Test)):F4} |"));
             }
         }
         File.WriteAllText(Path.Combine(folder, "table.md"), table.ToString());
@@ -72,6 +70,9 @@ internal static partial class WidthReport
         plot.SavePng(Path.Combine(folder, "width-study.png"), 900, 540);
         output.WriteLine($"wrote {Path.Combine(folder, "table.md")} and {Path.Combine(folder, "width-study.png")}");
     }
+
+    /// <summary>The network of a run of width <paramref name="width"/> (0: the dense one).</summary>
+    private static string Network(int width) => width == 0 ? "dense 784-1024-512-10" : $"784-{width}-{width}-{width}-10";
 
     private static Result Read(string folder, string name, IEnumerable<string> logs)
     {

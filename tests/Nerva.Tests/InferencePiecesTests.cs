@@ -86,6 +86,21 @@ public sealed class InferencePiecesTests
     public void Pieces_share_out_whole_vectors_of_16_rows(int rows, int pieces, int[] starts)
         => Assert.Equal(starts, Enumerable.Range(0, pieces + 1).Select(p => InferencePieces.Start(rows, pieces, p)));
 
+    [Fact]
+    public void Every_piece_of_a_batch_fed_in_pieces_has_at_least_the_minimum_rows()
+    {
+        var sparse = Model.Create("64;512;256;3", weights: "He", density: 0.3, seed: 1).Network;
+        for (int rows = 1; rows <= 2100; rows++)
+            foreach (int threads in new[] { 2, 3, 4, 8 })
+            {
+                int pieces = InferencePieces.Count(sparse, rows, threads);
+                if (pieces == 1) continue;   // fed whole, as on one thread
+                for (int p = 0; p < pieces; p++)
+                    Assert.True(InferencePieces.Start(rows, pieces, p + 1) - InferencePieces.Start(rows, pieces, p) >= InferencePieces.MinimumRows,
+                        $"{rows} rows in {pieces} pieces: piece {p} is short");
+            }
+    }
+
     [Theory]
     [InlineData(1030, new[] { 0, 515, 1030 })]
     [InlineData(1024, new[] { 0, 1024 })]

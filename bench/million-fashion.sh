@@ -10,6 +10,8 @@
 # (million.<start>.csv) and peak memory in KB (million.<start>.kb), and the curve of the whole run (million.png, drawn
 # from the parts' logs by `Nerva.Bench curves`).
 #   EPOCHS=8 bash bench/million-fashion.sh
+#   EPOCHS=9 bash bench/million-fashion.sh   (then: the ninth epoch of bench/results/million-fashion, from the eighth's
+#                                             checkpoint; the milestone stays at 6 and neither schedule prunes after epoch 6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${EPOCHS:-10}

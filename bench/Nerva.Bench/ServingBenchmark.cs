@@ -5,14 +5,15 @@ using Microsoft.ML.OnnxRuntime;
 namespace Nerva.Bench;
 
 /// <summary>
-/// Serving (issue 28): <see cref="Model.Predict(Matrix{float})"/> against ONNX Runtime on the model's own ONNX export, in
+/// Serving (issue 28): <see cref="Predictor.Predict(Matrix{float})"/> (the model's weights packed once) and
+/// <see cref="Model.Predict(Matrix{float})"/> against ONNX Runtime on the model's own ONNX export, in
 /// one process, timed in turns: the dense 784-1024-512-10 (ReLU) and the same at overall density 0.05 (Erdős–Rényi), at
 /// batches 1, 8, 100 and 1000, on 1 and 2 threads (ours: <c>Parallelism.Threads</c>; ORT: intra-op threads, sequential
 /// execution, all graph optimizations, its default spinning, preallocated input and output tensors). Median of rounds of
-/// about 150 ms, the sides in turns, each alone in the process (see <see cref="InTurns"/>); latency ratio ours/ORT at
-/// batches 1 and 8 (below 1: ours is faster), throughput ratio ORT time/ours at 100
-/// and 1000 (above 1: ours is faster). Then eight threads calling Predict with one row each against the same calls one
-/// after another.
+/// about 150 ms, the sides in turns, each alone in the process (see <see cref="InTurns"/>); latency ratio predictor/ORT at
+/// batches 1 and 8 (below 1: ours is faster), throughput ratio ORT time/predictor at 100
+/// and 1000 (above 1: ours is faster). Then eight threads calling the predictor with one row each against the same calls
+/// one after another.
 /// </summary>
 internal static class ServingBenchmark
 {
@@ -25,12 +26,13 @@ internal static class ServingBenchmark
         int threadsBefore = Kernels.Parallelism.Threads;
         output.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}; about {seconds} s per cell and side");
         output.WriteLine();
-        output.WriteLine("| model | batch | threads | ours (µs/call) | ORT (µs/call) | ours / ORT | max |Δ| of the outputs |");
-        output.WriteLine("|---|---|---|---|---|---|---|");
+        output.WriteLine("| model | batch | threads | Predictor (µs/call) | Model.Predict (µs/call) | ORT (µs/call) | Predictor / ORT | max |Δ| of the outputs |");
+        output.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var (name, density) in new[] { ("dense", 1.0), ("sparse 0.05", 0.05) })
         {
             if (!chosen.Contains(name.Split(' ')[0])) continue;
             var model = Model.Create("784-1024-512-10", weights: "He", density: density, seed: 1);
+            var predictor = model.CreatePredictor();
             string path = Path.Combine(Path.GetTempPath(), $"nerva-serving-{density}.onnx");
             model.ExportOnnx(path);
             foreach (int threads in new[] { 1, 2 })
@@ -46,17 +48,18 @@ internal static class ServingBenchmark
                     using var input = OrtValue.CreateTensorValueFromMemory(X.AsSpan().ToArray(), [batch, 784]);
                     using var result = OrtValue.CreateTensorValueFromMemory(Y, [batch, 10]);
                     using var run = new RunOptions();
-                    Matrix<float> ours = model.Predict(X);
+                    Matrix<float> ours = predictor.Predict(X);
+                    if (!ours.AsSpan().SequenceEqual(model.Predict(X).AsSpan())) throw new InvalidOperationException($"{name}, batch {batch}: the predictor's outputs are not the model's");
                     using (var session = new InferenceSession(path, options)) session.Run(run, ["input"], [input], ["output"], [result]);
                     float difference = 0;
                     for (int i = 0; i < Y.Length; i++) difference = MathF.Max(difference, MathF.Abs(Y[i] - ours.AsSpan()[i]));
-                    var (mine, theirs) = InTurns(() => model.Predict(X), () =>
+                    var (mine, theirs) = InTurns([() => predictor.Predict(X), () => model.Predict(X)], () =>
                     {
                         var session = new InferenceSession(path, options);
                         return (() => session.Run(run, ["input"], [input], ["output"], [result]), session);
                     }, seconds);
-                    string ratio = batch <= 8 ? $"latency {mine / theirs:F2}" : $"throughput {theirs / mine:F2}";
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {batch} | {threads} | {1e6 * mine:F1} | {1e6 * theirs:F1} | {ratio} | {difference:E1} |"));
+                    string ratio = batch <= 8 ? $"latency {mine[0] / theirs:F2}" : $"throughput {theirs / mine[0]:F2}";
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {batch} | {threads} | {1e6 * mine[0]:F1} | {1e6 * mine[1]:F1} | {1e6 * theirs:F1} | {ratio} | {difference:E1} |"));
                 }
             }
         }
@@ -69,17 +72,17 @@ internal static class ServingBenchmark
         Kernels.Parallelism.Threads = threadsBefore;
     }
 
-    /// <summary>Eight threads calling Predict with one row each, against the same calls made one after another.</summary>
+    /// <summary>Eight threads calling a predictor with one row each, against the same calls made one after another.</summary>
     private static void Concurrent(TextWriter output, double seconds)
     {
-        var model = Model.Create("784-1024-512-10", weights: "He", seed: 1);
+        var predictor = Model.Create("784-1024-512-10", weights: "He", seed: 1).CreatePredictor();
         var row = new float[784];
         for (int j = 0; j < row.Length; j++) row[j] = (j % 17) / 17f;
         const int calls = 400;
         double Serial()
         {
             long start = Stopwatch.GetTimestamp();
-            for (int c = 0; c < calls; c++) model.Predict(row);
+            for (int c = 0; c < calls; c++) predictor.Predict(row);
             return calls / Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
         double Parallel8()
@@ -88,7 +91,7 @@ internal static class ServingBenchmark
             var threads = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
             {
                 ready.SignalAndWait();
-                for (int c = 0; c < calls / 8; c++) model.Predict(row);
+                for (int c = 0; c < calls / 8; c++) predictor.Predict(row);
             })).ToList();
             threads.ForEach(thread => thread.Start());
             ready.SignalAndWait();
@@ -106,31 +109,34 @@ internal static class ServingBenchmark
             parallel.Add(Parallel8());
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"- Eight threads calling Predict with one row each (dense, {Kernels.Parallelism.Threads} kernel threads): {Median(parallel):F0} rows/s against {Median(serial):F0} rows/s one after another: {Median(parallel) / Median(serial):F2}×"));
+            $"- Eight threads calling a predictor with one row each (dense, {Kernels.Parallelism.Threads} kernel threads): {Median(parallel):F0} rows/s against {Median(serial):F0} rows/s one after another: {Median(parallel) / Median(serial):F2}×"));
     }
 
     /// <summary>
-    /// The median seconds per call of each side, timed in alternating rounds of about 150 ms, each side alone in the
+    /// The median seconds per call of each side (each of <paramref name="ours"/>, then ORT), timed in alternating rounds of about 150 ms, each side alone in the
     /// process: ORT's session is opened for its round (then one untimed call) and closed after it, since its pool threads
     /// spin after a run by default (which serves its latency) and would take the core that our next call needs while
     /// the session lives; our round starts after a pause (our workers spin 200 µs) and one untimed call.
     /// </summary>
-    private static (double Ours, double Theirs) InTurns(Action ours, Func<(Action Run, IDisposable Session)> open, double seconds)
+    private static (double[] Ours, double Theirs) InTurns(Action[] ours, Func<(Action Run, IDisposable Session)> open, double seconds)
     {
-        ours();
+        ours[0]();
         long probe = Stopwatch.GetTimestamp();
-        ours();
+        ours[0]();
         int repeats = Math.Max(1, (int)(0.15 / Math.Max(1e-7, Stopwatch.GetElapsedTime(probe).TotalSeconds)));
-        var a = new List<double>();
+        var a = ours.Select(_ => new List<double>()).ToArray();
         var b = new List<double>();
-        for (long end = Stopwatch.GetTimestamp() + (long)(2 * seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end || a.Count < 3;)
+        for (long end = Stopwatch.GetTimestamp() + (long)((1 + ours.Length) * seconds * Stopwatch.Frequency); Stopwatch.GetTimestamp() < end || b.Count < 3;)
         {
-            Thread.Sleep(20);
-            a.Add(Time(ours, repeats));
+            for (int side = 0; side < ours.Length; side++)
+            {
+                Thread.Sleep(20);
+                a[side].Add(Time(ours[side], repeats));
+            }
             var (theirs, session) = open();
             using (session) b.Add(Time(theirs, repeats));
         }
-        return (Median(a), Median(b));
+        return ([.. a.Select(Median)], Median(b));
     }
 
     /// <summary>Seconds per call of <paramref name="action"/> over <paramref name="repeats"/> calls after one untimed call.</summary>

@@ -169,6 +169,17 @@ public sealed class Model
         }
     }
 
+    /// <summary>
+    /// A <see cref="Predictor"/> of this model for serving: a snapshot of its weights, the dense layers' packed once, whose
+    /// predictions are the same bits as <see cref="Predict(Matrix{float})"/>'s and come faster from batches of 12 rows on.
+    /// Make a new one after training or changing the weights.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">a weight is not finite (a diverged network)</exception>
+    public Predictor CreatePredictor()
+    {
+        lock (_gate) return new Predictor(this);
+    }
+
     /// <summary>The network's outputs for one raw input row.</summary>
     public float[] Predict(ReadOnlySpan<float> input)
     {

@@ -38,7 +38,10 @@ internal static class ModelFile
     internal sealed record Description(string? Format, int Version, string[]? Layers, int[]? Sizes, double[]? Dropouts, double[]? Densities, string[]? Optimizers, bool ScalePixels, int[]? InputShape = null, string? Loss = null,
         string[]? Classes = null, string[]? Features = null, string? Label = null);
 
-    public static void Save(Model model, string path)
+    public static void Save(Model model, string path) => Npz.Write(path, ToArrays(model));
+
+    /// <summary>The model as the file's arrays (weights as views of its matrices: write or copy them at once).</summary>
+    private static List<KeyValuePair<string, NpyArray>> ToArrays(Model model)
     {
         var mlp = model.Network;
         var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
@@ -64,7 +67,7 @@ internal static class ModelFile
             arrays.Add(new("input_mean", NpyArray.FromDoubles(mean, mean.Length)));
             arrays.Add(new("input_scale", NpyArray.FromDoubles(scale, scale.Length)));
         }
-        Npz.Write(path, arrays);
+        return arrays;
     }
 
     public static Model Load(string path)
@@ -72,6 +75,22 @@ internal static class ModelFile
         // the description first: the arrays are then read only as large as the network it describes can use
         if (!Npz.Read(path, new Dictionary<string, long> { [DescriptionKey] = MaxDescriptionBytes }).TryGetValue(DescriptionKey, out var json))
             throw new DataFormatException($"{path}: not a model file (no '{DescriptionKey}' member): for a weights file, build the network and load it with --load-weights (WeightsFile.Load)");
+        return Build(json, largest => Npz.Read(path, key => key == DescriptionKey ? null : largest), path);
+    }
+
+    /// <summary>A model of its own with <paramref name="model"/>'s architecture, weights and preprocessing: what Save writes, built as Load builds it.</summary>
+    public static Model Copy(Model model)
+    {
+        var arrays = new Dictionary<string, NpyArray>(ToArrays(model));
+        return Build(arrays[DescriptionKey], _ => arrays, "the model");
+    }
+
+    /// <summary>
+    /// The model a file's description <paramref name="json"/> describes, with the arrays <paramref name="readArrays"/> gives
+    /// when told the most elements an array of that network can hold; <paramref name="path"/> names the source in messages.
+    /// </summary>
+    private static Model Build(NpyArray json, Func<long, Dictionary<string, NpyArray>> readArrays, string path)
+    {
         var d = Parse(json, path);
         if (d.Loss is not null)
         {
@@ -101,8 +120,7 @@ internal static class ModelFile
         {
             throw Invalid(path, e.Message);
         }
-        long largest = LargestArray(plan, sizes);
-        var arrays = Npz.Read(path, key => key == DescriptionKey ? null : largest);
+        var arrays = readArrays(LargestArray(plan, sizes));
         int withParameters = plan.Count(p => p.Kind is "Conv" or "Dense" or "BatchNormalization");
         if (dropouts.Length != linearCount || described.Length != linearCount || optimizers.Length != withParameters)
             throw Invalid(path, $"{linearCount} linear layers need {linearCount} dropout rates and densities, and {withParameters} layers with parameters as many optimizers; it has {dropouts.Length}, {described.Length}, {optimizers.Length}");

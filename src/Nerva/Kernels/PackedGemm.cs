@@ -24,9 +24,11 @@ namespace Nerva.Kernels;
 /// products as fast as the plain one. Each C_ij is the sum over slices, in order, of a chain of FMAs over
 /// p in order, whatever the tile, so results are bit-identical for any number of threads.
 /// Fewer than 12 rows of A times Bᵀ (small inference batches) skip packing: dot products of rows, B read in place.
+/// A layer's weights that no longer change can be packed whole once (<see cref="PackTransposed"/>, for a
+/// <see cref="Predictor"/>): <see cref="MultiplyPacked"/> then reads each task's blocks from that copy, with the same bits.
 /// <para>The drivers are compiled fully optimised on first call (no tiering): a product runs at full speed from the first batch.</para>
 /// </summary>
-internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : struct, IMicroKernel
+internal sealed unsafe class PackedGemm<TKernel> : IGemm<float>, IPackingGemm where TKernel : struct, IMicroKernel
 {
     private static int MR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.MR; }
     private static int NR { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => TKernel.NR; }
@@ -84,20 +86,50 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
         fixed (float* a = A)
         fixed (float* b = B)
         fixed (float* c = C)
+            Run(transposeA, transposeB, m, n, k, a, b, c, packedB: null);
+    }
+
+    /// <inheritdoc/>
+    public long PackedLength(int n, int k) => (long)((n + NR - 1) / NR * NR) * k;
+
+    /// <inheritdoc/>
+    public void PackTransposed(ReadOnlySpan<float> B, int n, int k, Span<float> packed)
+    {
+        if (B.Length < (long)n * k || packed.Length < PackedLength(n, k)) throw new ArgumentException($"PackTransposed: storage too small for B {n}×{k}");
+        int nPad = (n + NR - 1) / NR * NR;
+        fixed (float* b = B)
+        fixed (float* bp = packed)
+            for (int kb = 0; kb < k; kb += KC)
+                PackB(b, n, k, transposeB: true, bp + (long)kb * nPad, kb, Math.Min(KC, k - kb), 0, n);
+    }
+
+    /// <inheritdoc/>
+    public void MultiplyPacked(int m, int n, int k, ReadOnlySpan<float> A, ReadOnlySpan<float> B, ReadOnlySpan<float> packed, Span<float> C)
+    {
+        if (!GemmArguments.NeedProduct(m, n, k, A, B, C)) return;
+        if (packed.Length < PackedLength(n, k)) throw new ArgumentException($"MultiplyPacked: {packed.Length} packed floats for B {n}×{k}");
+        fixed (float* a = A)
+        fixed (float* b = B)
+        fixed (float* bp = packed)
+        fixed (float* c = C)
+            Run(transposeA: false, transposeB: true, m, n, k, a, b, c, bp);
+    }
+
+    /// <summary>C = op(A)·op(B); <paramref name="packedB"/>: op(B) already packed whole (<see cref="PackTransposed"/>), or null.</summary>
+    private static void Run(bool transposeA, bool transposeB, int m, int n, int k, float* a, float* b, float* c, float* packedB)
+    {
+        if (transposeB && !transposeA && m < SmallRows)
         {
-            if (transposeB && !transposeA && m < SmallRows)
-            {
-                int tasks = (n + SmallColumnsPerTask - 1) / SmallColumnsPerTask;
-                Parallelism.For(tasks, (long)m * n * k, new DotColumns(a, b, c, m, n, k));
-                return;
-            }
-            int panels = (m + MR - 1) / MR;
-            float* ap = Buffer(ref t_packedA, (long)panels * MR * k);
-            Parallelism.For(panels, (long)m * k * 8, new PackA(a, ap, m, k, transposeA));
-            // Tasks of MC·rowTiles rows × nc columns
-            var (nc, rowTiles, tasksDown, tasksAcross) = TaskShape(m, n);
-            Parallelism.For(tasksDown * tasksAcross, (long)m * n * k, new Tiles(ap, b, c, m, n, k, transposeB, tasksAcross, rowTiles * MC, nc));
+            int tasks = (n + SmallColumnsPerTask - 1) / SmallColumnsPerTask;
+            Parallelism.For(tasks, (long)m * n * k, new DotColumns(a, b, c, m, n, k));
+            return;
         }
+        int panels = (m + MR - 1) / MR;
+        float* ap = Buffer(ref t_packedA, (long)panels * MR * k);
+        Parallelism.For(panels, (long)m * k * 8, new PackA(a, ap, m, k, transposeA));
+        // Tasks of MC·rowTiles rows × nc columns
+        var (nc, rowTiles, tasksDown, tasksAcross) = TaskShape(m, n);
+        Parallelism.For(tasksDown * tasksAcross, (long)m * n * k, new Tiles(ap, b, packedB, c, m, n, k, transposeB, tasksAcross, rowTiles * MC, nc));
     }
 
     /// <summary>A 64-byte aligned pointer into a pinned per-thread buffer of at least <paramref name="length"/> floats.</summary>
@@ -156,7 +188,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
     /// One task per iteration: taskRows × nc columns of C (taskRows a multiple of MC). For each k-slice, pack the task's block
     /// of op(B), then run the micro-kernels over it one MC-row tile at a time (the tile's KC×MC block of Ap stays in L2).
     /// </summary>
-    private readonly struct Tiles(float* ap, float* b, float* c, int m, int n, int k, bool transposeB, int tilesAcross, int taskRows, int nc) : IParallelBody
+    private readonly struct Tiles(float* ap, float* b, float* packedB, float* c, int m, int n, int k, bool transposeB, int tilesAcross, int taskRows, int nc) : IParallelBody
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int t)
@@ -166,10 +198,24 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
             int r1 = Math.Min(r0 + taskRows, m), j1 = Math.Min(j0 + nc, n);
             float* bp = Buffer(ref t_packedB, KC * WideNC + MR * NR);
             float* edge = bp + KC * WideNC;   // an MR×NR scratch tile for the edges of C
+            if (packedB != null)
+            {
+                // op(B) packed whole beforehand: the task's block of each k-slice is a run of it (see PackTransposed)
+                int nPad = (n + NR - 1) / NR * NR;
+                var none = new NoPrefetch();
+                for (int kb = 0; kb < k; kb += KC)
+                {
+                    int kl = Math.Min(KC, k - kb);
+                    float* block = packedB + (long)kb * nPad + (long)j0 * kl;
+                    for (int i0 = r0; i0 < r1; i0 += MC)
+                        Block(block, edge, kb, kl, i0, Math.Min(i0 + MC, r1), j0, j1, panels, ref none);
+                }
+                return;
+            }
             for (int kb = 0; kb < k; kb += KC)
             {
                 int kl = Math.Min(KC, k - kb);
-                PackB(bp, kb, kl, j0, j1);
+                PackB(b, n, k, transposeB, bp, kb, kl, j0, j1);
                 if (r1 - r0 <= MC && kb + KC < k)
                 {
                     // One row tile (a batch of ≤ MC rows): packing a block of op(B) would take a sixth of the task, mostly
@@ -217,42 +263,42 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float> where TKernel : 
                 }
             }
         }
+    }
 
-        /// <summary>Bp[panel][p][jj] = op(B)(kb + p, j0 + panel·NR + jj) for the columns j0..j1 of one k-slice, 0 right of j1.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void PackB(float* bp, int kb, int kl, int j0, int j1)
+    /// <summary>Bp[panel][p][jj] = op(B)(kb + p, j0 + panel·NR + jj) for the columns j0..j1 of one k-slice, 0 right of j1 (op(B) k×n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackB(float* b, int n, int k, bool transposeB, float* bp, int kb, int kl, int j0, int j1)
+    {
+        int j = j0;
+        if (!transposeB)
         {
-            int j = j0;
-            if (!transposeB)
+            // op(B) = B, k×n: row p of the block is one contiguous run, read once, NR floats into each full panel
+            int full = (j1 - j0) / NR;
+            for (int p = 0; p < kl; p++)
             {
-                // op(B) = B, k×n: row p of the block is one contiguous run, read once, NR floats into each full panel
-                int full = (j1 - j0) / NR;
-                for (int p = 0; p < kl; p++)
-                {
-                    float* row = b + (long)(kb + p) * n + j0;
-                    for (int q = 0; q < full; q++)
-                        for (int jj = 0; jj < NR; jj += 8) Vector256.Store(Vector256.Load(row + q * NR + jj), bp + (long)q * NR * kl + p * NR + jj);
-                }
-                j += full * NR;
+                float* row = b + (long)(kb + p) * n + j0;
+                for (int q = 0; q < full; q++)
+                    for (int jj = 0; jj < NR; jj += 8) Vector256.Store(Vector256.Load(row + q * NR + jj), bp + (long)q * NR * kl + p * NR + jj);
             }
-            for (; j < j1; j += NR)
+            j += full * NR;
+        }
+        for (; j < j1; j += NR)
+        {
+            float* panel = bp + (long)(j - j0) * kl;
+            int cols = Math.Min(NR, j1 - j);
+            int p8 = 0;
+            if (transposeB && cols == NR)
             {
-                float* panel = bp + (long)(j - j0) * kl;
-                int cols = Math.Min(NR, j1 - j);
-                int p8 = 0;
-                if (transposeB && cols == NR)
-                {
-                    // op(B) = Bᵀ, B n×k: rows of B become columns of the panel, by 8×8 transposes, 8 rows of B at a
-                    // time read from start to end (8 streams; 32 rows at once, often 4 KB apart, would share one L1 set)
-                    p8 = kl / 8 * 8;
-                    for (int jj = 0; jj < NR; jj += 8)
-                        for (int p = 0; p < p8; p += 8)
-                            BlockTranspose.Transpose8x8(ref b[(long)(j + jj) * k + kb + p], k, ref panel[p * NR + jj], NR);
-                }
-                for (int p = p8; p < kl; p++)
-                    for (int jj = 0; jj < NR; jj++)
-                        panel[p * NR + jj] = jj < cols ? (transposeB ? b[(long)(j + jj) * k + kb + p] : b[(long)(kb + p) * n + j + jj]) : 0f;
+                // op(B) = Bᵀ, B n×k: rows of B become columns of the panel, by 8×8 transposes, 8 rows of B at a
+                // time read from start to end (8 streams; 32 rows at once, often 4 KB apart, would share one L1 set)
+                p8 = kl / 8 * 8;
+                for (int jj = 0; jj < NR; jj += 8)
+                    for (int p = 0; p < p8; p += 8)
+                        BlockTranspose.Transpose8x8(ref b[(long)(j + jj) * k + kb + p], k, ref panel[p * NR + jj], NR);
             }
+            for (int p = p8; p < kl; p++)
+                for (int jj = 0; jj < NR; jj++)
+                    panel[p * NR + jj] = jj < cols ? (transposeB ? b[(long)(j + jj) * k + kb + p] : b[(long)(kb + p) * n + j + jj]) : 0f;
         }
     }
 

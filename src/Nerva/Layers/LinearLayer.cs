@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using Nerva.Distributed;
+using Nerva.Kernels;
 using Nerva.Optimizers;
 using Nerva.Sparse;
 using static Nerva.MatrixOperations;
@@ -35,6 +36,12 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     private Panels<T> _Xp = new(), _Zp = new();
     private readonly Panels<T> _DZp = new(), _DXp = new();
     private readonly Matrix<T> _WByColumn = new(1, 0);
+
+    /// <summary>
+    /// W packed once for the products of evaluation mode (float, dense layers of a <see cref="Predictor"/>'s private copy,
+    /// whose weights never change): Z = X·Wᵀ then packs only the batch. Null: every product packs W.
+    /// </summary>
+    internal PreparedWeights? Prepared { get; set; }
 
     /// <summary>A linear layer D → K: weights drawn by <paramref name="weights"/> (Xavier by default) with <paramref name="rng"/>, optimized by <paramref name="optimizer"/>, DropConnect rate <paramref name="dropout"/>, and W in CSR form with that share of the weights when <paramref name="density"/> is below 1.</summary>
     public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
@@ -226,7 +233,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         }
         if (SparseW is null)
         {
-            Product(X, weights, Z, transposeB: true);
+            if (Prepared is { } prepared && !_droppedOut) prepared.Multiply((Matrix<float>)(object)X, (Matrix<float>)(object)Z);
+            else Product(X, weights, Z, transposeB: true);
             AddRowRepeat(Z, B);
             return;
         }

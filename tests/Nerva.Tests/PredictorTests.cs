@@ -17,6 +17,7 @@ public sealed class PredictorTests
     public static TheoryData<string, string, double, string?> Architectures => new()
     {
         { "ReLU;ReLU;Linear", "784;1024;512;10", 1, null },
+        { "ReLU;ReLU;Linear", "784;1024;512;10", 0.05, null },
         { "ReLU;BatchNormalization;Sigmoid;Softmax", "300;257;33;7", 1, null },
         { "ReLU;ReLU;Linear", "300;257;130;7", 0.2, null },
         { "Conv(out=3, kernel=3, padding=1);ReLU;MaxPool(2);Flatten;ReLU;Linear", "192;40;3", 1, "3,8,8" },
@@ -32,8 +33,8 @@ public sealed class PredictorTests
         int before = Parallelism.Threads;
         try
         {
-            // below 12 rows the dense products are dot products of W's rows; from 12 the packed path; past 256 rows
-            // several row tiles; past 1 024 several chunks
+            // below 12 rows the dense products are dot products of W's rows, from 12 the packed path, past 256 rows
+            // several row tiles, past 1 024 several chunks; a sparse layer takes prepared rows below 4 rows, then panels
             foreach (int n in new[] { 1, 5, 11, 12, 13, 40, 100, 300, 1030 })
             {
                 var X = new Matrix<float>(n, model.InputSize);

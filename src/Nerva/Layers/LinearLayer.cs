@@ -43,6 +43,9 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
     /// </summary>
     internal PreparedWeights? Prepared { get; set; }
 
+    /// <summary>A sparse layer's W prepared once for the products of a few rows in evaluation mode (a <see cref="Predictor"/>'s, on AVX-512), or null.</summary>
+    internal PreparedSparseRows? PreparedRows { get; set; }
+
     /// <summary>A linear layer D → K: weights drawn by <paramref name="weights"/> (Xavier by default) with <paramref name="rng"/>, optimized by <paramref name="optimizer"/>, DropConnect rate <paramref name="dropout"/>, and W in CSR form with that share of the weights when <paramref name="density"/> is below 1.</summary>
     public LinearLayer(int D, int K, Rng? rng = null, WeightInitializer? weights = null, OptimizerSpec? optimizer = null, double dropout = 0, double density = 1)
     {
@@ -241,7 +244,8 @@ public class LinearLayer<T> : Layer<T> where T : unmanaged, IFloatingPointIeee75
         if (X.Rows < SparseProducts.RowLayoutBatch)
         {
             // a few samples (batch-1 inference): Z = X·Wᵀ + 1_N·b row by row; Xᵀ only if backpropagation asks
-            SparseProducts.FeedforwardRows(SparseW, weights, X, B, Z);
+            if (PreparedRows is { } rows && !_droppedOut) rows.Multiply((Matrix<float>)(object)X, (Matrix<float>)(object)B, (Matrix<float>)(object)Z);
+            else SparseProducts.FeedforwardRows(SparseW, weights, X, B, Z);
             return;
         }
         // Zᵀ = W·Xᵀ + b·1ᵀ on the transposed batch; Z = (Zᵀ)ᵀ

@@ -62,13 +62,12 @@ public static class SparseProducts
 
     /// <summary>
     /// Z = X·Wᵀ + 1_N·b for a few samples, straight from the row layout: Z[i,k] = b_k + Σ_{e ∈ row k} W_e·X[i, col_e],
-    /// one sparse dot product per output (batch-1 inference: no transposes, no padding to 16 samples). The dot product
-    /// runs eight chains of fused multiply-adds over the entries e ≡ 0 … 7 (mod 8) of the row, summed as
-    /// b_k + (((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))): independent chains keep eight gathers in flight where one
-    /// chain waited for each multiply-add (784-1024-512-10 at density 0.05, batch 1: the two sparse layers 37.6 → 31.1 µs;
-    /// AVX2's gather was no faster on Zen 4), and plain scalar code gives the same bits on every CPU. The entries are
-    /// addressed from references that advance a round at a time, so that each multiply-add is its three loads and no index
-    /// arithmetic (30.9 → 22.9 µs; loading the columns two at a time as one 64-bit word: 26.0 µs).
+    /// one sparse dot product per output (batch-1 inference: no transposes, no padding to 16 samples). Each dot product is
+    /// one chain of fused multiply-adds over the row's entries in order (by column), from 0, then added to b_k: the plain
+    /// definition, which plain scalar code computes with the same bits on every CPU, and which a <see cref="Predictor"/>'s
+    /// vector kernel reproduces (<see cref="PreparedSparseRows"/>). Four rows run side by side (four independent chains keep
+    /// four gathers in flight where one chain waited for each multiply-add), their entries addressed from references
+    /// that advance an entry at a time, so that each multiply-add is its three loads and no index arithmetic.
     /// </summary>
     public static void FeedforwardRows<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> X, Matrix<T> b, Matrix<T> Z)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -95,7 +94,7 @@ public static class SparseProducts
     /// </summary>
     internal static long RowsSplitWork = 1 << 14;
 
-    /// <summary>Z[i, k] = b_k + RowDot(row k, X_i) for the outputs k ∈ [first, end) of every row i.</summary>
+    /// <summary>Z[i, k] = b_k + RowDot(row k, X_i) for the outputs k ∈ [first, end) of every row i, four outputs at a time.</summary>
     private static void Rows<T>(CsrMatrix<T> W, Matrix<T> values, Matrix<T> X, Matrix<T> b, Matrix<T> Z, int first, int end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -106,7 +105,10 @@ public static class SparseProducts
         {
             var x = X.Row(i);
             var z = Z.Row(i);
-            for (int k = first; k < end; k++) z[k] = b[0, k] + RowDot(w, columns, x, rowStart[k], rowStart[k + 1]);
+            int k = first;
+            for (; k + 4 <= end; k += 4) RowDots4(w, columns, x, rowStart, k, z.Slice(k, 4));
+            for (; k < end; k++) z[k] = RowDot(w, columns, x, rowStart[k], rowStart[k + 1]);
+            for (k = first; k < end; k++) z[k] = b[0, k] + z[k];
         }
     }
 
@@ -126,7 +128,7 @@ public static class SparseProducts
         }
     }
 
-    /// <summary>Σ_{e ∈ [start, end)} w_e·x[col_e] in eight chains (see <see cref="FeedforwardRows"/>).</summary>
+    /// <summary>Σ_{e ∈ [start, end)} w_e·x[col_e], one chain in entry order from 0 (see <see cref="FeedforwardRows"/>).</summary>
     private static T RowDot<T>(ReadOnlySpan<T> w, int[] columns, ReadOnlySpan<T> x, int start, int end) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // the row's entries and columns checked once; the gathers x[col_e] need no check: a CsrMatrix's columns are below
@@ -135,31 +137,45 @@ public static class SparseProducts
         ref T W = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), start);
         ref int C = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns), start);
         ref T X = ref MemoryMarshal.GetReference(x);
-        int n = end - start;
-        T a0 = T.Zero, a1 = T.Zero, a2 = T.Zero, a3 = T.Zero, a4 = T.Zero, a5 = T.Zero, a6 = T.Zero, a7 = T.Zero;
-        // W and C advance by 8 entries a round, so every access is at a constant offset from them (no index arithmetic)
-        for (; n >= 8; n -= 8)
+        T a = T.Zero;
+        for (int n = end - start; n > 0; n--)
         {
-            a0 = T.FusedMultiplyAdd(W, Unsafe.Add(ref X, (nint)C), a0);
-            a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 1), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 1)), a1);
-            a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 2), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 2)), a2);
-            a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 3), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 3)), a3);
-            a4 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 4), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 4)), a4);
-            a5 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 5), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 5)), a5);
-            a6 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 6), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 6)), a6);
-            a7 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 7), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 7)), a7);
-            W = ref Unsafe.Add(ref W, 8);
-            C = ref Unsafe.Add(ref C, 8);
+            a = T.FusedMultiplyAdd(W, Unsafe.Add(ref X, (nint)C), a);
+            W = ref Unsafe.Add(ref W, 1);
+            C = ref Unsafe.Add(ref C, 1);
         }
-        // the last entries of the row go to the chains of their positions
-        if (n > 0) a0 = T.FusedMultiplyAdd(W, Unsafe.Add(ref X, (nint)C), a0);
-        if (n > 1) a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 1), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 1)), a1);
-        if (n > 2) a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 2), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 2)), a2);
-        if (n > 3) a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 3), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 3)), a3);
-        if (n > 4) a4 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 4), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 4)), a4);
-        if (n > 5) a5 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 5), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 5)), a5);
-        if (n > 6) a6 = T.FusedMultiplyAdd(Unsafe.Add(ref W, 6), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C, 6)), a6);
-        return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+        return a;
+    }
+
+    /// <summary>z[j] = RowDot of row k + j for j = 0 … 3: the four chains side by side for as many entries as the shortest row has, then each on alone.</summary>
+    private static void RowDots4<T>(ReadOnlySpan<T> w, int[] columns, ReadOnlySpan<T> x, int[] rowStart, int k, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int s0 = rowStart[k], s1 = rowStart[k + 1], s2 = rowStart[k + 2], s3 = rowStart[k + 3], s4 = rowStart[k + 4];
+        if ((uint)s4 > (uint)w.Length || (uint)s4 > (uint)columns.Length || s0 > s1 || s1 > s2 || s2 > s3 || s3 > s4 || z.Length < 4)
+            throw new ArgumentOutOfRangeException(nameof(k));
+        int common = Math.Min(Math.Min(s1 - s0, s2 - s1), Math.Min(s3 - s2, s4 - s3));
+        ref T W0 = ref MemoryMarshal.GetReference(w);
+        ref int C0 = ref MemoryMarshal.GetArrayDataReference(columns);
+        ref T X = ref MemoryMarshal.GetReference(x);
+        nint o0 = s0, o1 = s1, o2 = s2, o3 = s3;
+        T a0 = T.Zero, a1 = T.Zero, a2 = T.Zero, a3 = T.Zero;
+        for (int n = common; n > 0; n--, o0++, o1++, o2++, o3++)
+        {
+            a0 = T.FusedMultiplyAdd(Unsafe.Add(ref W0, o0), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, o0)), a0);
+            a1 = T.FusedMultiplyAdd(Unsafe.Add(ref W0, o1), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, o1)), a1);
+            a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W0, o2), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, o2)), a2);
+            a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W0, o3), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, o3)), a3);
+        }
+        z[0] = Continue(ref W0, ref C0, ref X, o0, s1, a0);
+        z[1] = Continue(ref W0, ref C0, ref X, o1, s2, a1);
+        z[2] = Continue(ref W0, ref C0, ref X, o2, s3, a2);
+        z[3] = Continue(ref W0, ref C0, ref X, o3, s4, a3);
+
+        static T Continue(ref T W0, ref int C0, ref T X, nint e, int end, T a)
+        {
+            for (; e < end; e++) a = T.FusedMultiplyAdd(Unsafe.Add(ref W0, e), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, e)), a);
+            return a;
+        }
     }
 
     /// <summary>DXᵀ = Wᵀ·DZᵀ in panels; <paramref name="valuesByColumn"/> are W's values in column order (<see cref="CsrMatrix{T}.ColumnEntries"/>).</summary>

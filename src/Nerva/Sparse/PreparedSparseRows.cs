@@ -46,31 +46,69 @@ internal sealed class PreparedSparseRows
 
     /// <summary>
     /// W with its <paramref name="values"/> prepared, or null where the CPU lacks AVX-512, W stores nothing, or the steps would
-    /// hold less than <paramref name="fill"/> entries a lane (<see cref="MinimumFill"/> by default).
+    /// hold less than <paramref name="fill"/> entries a lane (<see cref="MinimumFill"/> by default; judged before anything is
+    /// allocated: a million-neuron layer would be almost all padding).
     /// </summary>
     public static PreparedSparseRows? TryCreate(CsrMatrix<float> W, Matrix<float> values, double fill = MinimumFill)
     {
         if (!IsSupported || W.NonZeroCount == 0) return null;
-        var prepared = new PreparedSparseRows(W, values);
-        return W.NonZeroCount >= fill * prepared._weights.Length ? prepared : null;
+        long steps = 0;
+        int runs = 0;
+        Runs(W, (_, _, runSteps, _, _, _) => (steps, runs) = (steps + runSteps, runs + 1));
+        if (W.NonZeroCount < fill * steps * SliceRows || steps * SliceRows > Array.MaxLength) return null;
+        return new PreparedSparseRows(W, values, (int)steps * SliceRows, runs);
     }
 
-    private PreparedSparseRows(CsrMatrix<float> W, Matrix<float> values)
+    private PreparedSparseRows(CsrMatrix<float> W, Matrix<float> values, int lanes, int runs)
     {
         (_K, _D, _nonZeros) = (W.Rows, W.Cols, W.NonZeroCount);
         int slices = (_K + SliceRows - 1) / SliceRows;
-        var weights = new List<float>();
-        var columns = new List<byte>();
-        var sliceRuns = new List<int> { 0 };
-        var runWindow = new List<int>();
-        var runSteps = new List<int>();
-        _stepsBefore = new long[slices + 1];
-        var keys = new List<long>();
-        for (int s = 0; s < slices; s++)
+        (_weights, _columns) = (new float[lanes], new byte[lanes]);
+        _weights.AsSpan().Fill(-0f);
+        _columns.AsSpan().Fill(WindowColumns);
+        (_runWindow, _runSteps, _sliceRuns, _stepsBefore) = (new int[runs], new int[runs], new int[slices + 1], new long[slices + 1]);
+        int r = 0;
+        long step = 0;
+        var weights = _weights;
+        var columns = _columns;
+        Runs(W, (slice, window, steps, keys, first, end) =>
         {
-            // the slice's entries by (window, row of the slice, entry): each row's entries of a window stay in column order
+            // step t, lane q: the t-th entry of row q of the slice in this window
+            for (int i = first, t = 0; i < end; i++)
+            {
+                int q = (int)(keys[i] >> 32 & 63), e = (int)(uint)keys[i];
+                t = i > first && (keys[i - 1] >> 32 & 63) == q ? t + 1 : 0;
+                weights[(step + t) * SliceRows + q] = values[0, e];
+                columns[(step + t) * SliceRows + q] = (byte)(W.Columns[e] - window * WindowColumns);
+            }
+            (_runWindow[r], _runSteps[r]) = (window, steps);
+            r++;
+            step += steps;
+            _sliceRuns[slice + 1] = r;
+            _stepsBefore[slice + 1] = step;
+        });
+        for (int s = 1; s <= slices; s++)   // slices without entries: no runs, no steps
+        {
+            _sliceRuns[s] = Math.Max(_sliceRuns[s], _sliceRuns[s - 1]);
+            _stepsBefore[s] = Math.Max(_stepsBefore[s], _stepsBefore[s - 1]);
+        }
+    }
+
+    /// <summary>What <see cref="Runs"/> calls for one slice and window: its steps, and the slice's sorted entries keys[first..end) in the window.</summary>
+    private delegate void RunAction(int slice, int window, int steps, List<long> keys, int first, int end);
+
+    /// <summary>
+    /// Calls <paramref name="run"/> for every slice and window with entries, in order, with the slice's entries sorted by
+    /// (window, row of the slice, entry): each row's entries of a window stay in column order. A run's steps: the most
+    /// entries one row of the slice has in the window.
+    /// </summary>
+    private static void Runs(CsrMatrix<float> W, RunAction run)
+    {
+        var keys = new List<long>();
+        for (int s = 0, slices = (W.Rows + SliceRows - 1) / SliceRows; s < slices; s++)
+        {
             keys.Clear();
-            for (int q = 0; q < SliceRows && s * SliceRows + q < _K; q++)
+            for (int q = 0; q < SliceRows && s * SliceRows + q < W.Rows; q++)
                 for (int e = W.RowStart[s * SliceRows + q]; e < W.RowStart[s * SliceRows + q + 1]; e++)
                     keys.Add(((long)(W.Columns[e] / WindowColumns) << 38) | ((long)q << 32) | (uint)e);
             keys.Sort();
@@ -78,33 +116,15 @@ internal sealed class PreparedSparseRows
             {
                 long window = keys[first] >> 38;
                 int end = first, steps = 0;
-                for (int run = first; end < keys.Count && keys[end] >> 38 == window; end++)
+                for (int rowFirst = first; end < keys.Count && keys[end] >> 38 == window; end++)
                 {
-                    if ((keys[end] >> 32 & 63) != (keys[run] >> 32 & 63)) run = end;
-                    steps = Math.Max(steps, end - run + 1);
+                    if ((keys[end] >> 32 & 63) != (keys[rowFirst] >> 32 & 63)) rowFirst = end;
+                    steps = Math.Max(steps, end - rowFirst + 1);
                 }
-                int start = weights.Count;
-                for (int i = 0; i < steps * SliceRows; i++)
-                {
-                    weights.Add(-0f);
-                    columns.Add(WindowColumns);
-                }
-                for (int i = first, t = 0; i < end; i++)
-                {
-                    int q = (int)(keys[i] >> 32 & 63), e = (int)(uint)keys[i];
-                    t = i > first && (keys[i - 1] >> 32 & 63) == q ? t + 1 : 0;
-                    weights[start + t * SliceRows + q] = values[0, e];
-                    columns[start + t * SliceRows + q] = (byte)(W.Columns[e] - window * WindowColumns);
-                }
-                runWindow.Add((int)window);
-                runSteps.Add(steps);
-                _stepsBefore[s + 1] += steps;
+                run(s, (int)window, steps, keys, first, end);
                 first = end;
             }
-            _stepsBefore[s + 1] += _stepsBefore[s];
-            sliceRuns.Add(runWindow.Count);
         }
-        (_weights, _columns, _sliceRuns, _runWindow, _runSteps) = ([.. weights], [.. columns], [.. sliceRuns], [.. runWindow], [.. runSteps]);
     }
 
     /// <summary>Z = X·Wᵀ + 1_N·b (X N×D; Z takes the shape N×K), the bits of <see cref="SparseProducts.FeedforwardRows"/>.</summary>

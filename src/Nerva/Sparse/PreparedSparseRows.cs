@@ -158,6 +158,7 @@ internal sealed class PreparedSparseRows
         {
             long[] before = W._stepsBefore;
             int slices = before.Length - 1;
+            if (part == 0) return 0;   // slices without entries still write b: none is skipped at the start
             if (part == parts) return slices;
             long target = before[slices] * part / parts;
             int s = Array.BinarySearch(before, 0, slices + 1, target);

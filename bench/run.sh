@@ -14,8 +14,9 @@
 # 10. the small CNN (2 convolutions with pooling) against TorchSharp's;
 # 11. tables: CSV reading speed and memory (a generated 10⁶ × 100 file), and scikit-learn's digits in 5-fold
 #     cross-validation: the Nerva ML.NET trainer against ML.NET's SDCA, L-BFGS and LightGBM and scikit-learn's MLPClassifier;
-# 12. serving: Model.Predict against ONNX Runtime on the model's ONNX export (dense and sparse, batches 1 to 1000, 1 and
-#     2 threads), and eight threads predicting one row each against the same calls one after another;
+# 12. serving: a Predictor (Model.CreatePredictor) and Model.Predict against ONNX Runtime on the model's ONNX export
+#     (dense and sparse, batches 1 to 1000, 1 and 2 threads), and eight threads predicting one row each against the same
+#     calls one after another;
 # 13. reader fuzzing: 20 000 mutated inputs per file reader.
 # (The accuracy runs of the mlp tool are in bench/results/accuracy.md, not written here.)
 # Needs Debian's libopenblas0-pthread and python3-sklearn (installed here when run as root) and the TorchSharp-cpu NuGet package.
@@ -107,7 +108,7 @@ out="bench/results/${cpu:-unknown-cpu}.md"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll digits 5
   echo
-  echo "## Serving (issue 28): Model.Predict against ONNX Runtime on the same ONNX export, in turns"
+  echo "## Serving (issue 28): a Predictor and Model.Predict against ONNX Runtime on the same ONNX export, in turns"
   echo
   dotnet bench/Nerva.Bench/bin/Release/net10.0/Nerva.Bench.dll serving 1
   echo

@@ -178,7 +178,14 @@ public sealed class Model
     /// <exception cref="InvalidOperationException">a weight is not finite (a diverged network)</exception>
     public Predictor CreatePredictor()
     {
-        lock (_gate) return new Predictor(this);
+        Model copy;
+        lock (_gate)   // the copy only: preparing it (seconds for a million-neuron network) holds nothing of this model
+        {
+            if (Network.FirstNonFinite() is { } parameter)
+                throw new InvalidOperationException($"the network's {parameter} holds values that are not finite (NaN or ±∞): a diverged network is not served");
+            copy = ModelFile.Copy(this);
+        }
+        return new Predictor(copy);
     }
 
     /// <summary>The network's outputs for one raw input row.</summary>

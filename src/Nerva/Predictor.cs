@@ -1,4 +1,3 @@
-using Nerva.Data;
 using Nerva.Kernels;
 using Nerva.Layers;
 using Nerva.Sparse;
@@ -21,11 +20,10 @@ public sealed class Predictor
 {
     private readonly Model _model;
 
-    internal Predictor(Model model)
+    /// <summary>A predictor of <paramref name="copy"/>, a model of its own (<see cref="Nerva.Data.ModelFile.Copy"/>): nothing outside ever writes its weights, so what is prepared here never goes stale.</summary>
+    internal Predictor(Model copy)
     {
-        if (model.Network.FirstNonFinite() is { } parameter)
-            throw new InvalidOperationException($"the network's {parameter} holds values that are not finite (NaN or ±∞): a diverged network is not served");
-        _model = ModelFile.Copy(model);   // its own weights: nothing outside ever writes them, so the packed ones never go stale
+        _model = copy;
         foreach (var layer in _model.Network.Layers.OfType<LinearLayer<float>>())
         {
             if (layer.SparseW is null) layer.Prepared = new PreparedWeights(layer.W);

@@ -39,7 +39,7 @@ internal sealed class PreparedWeights
         if (_gemm is not IPackingGemm packing) return;
         long length = packing.PackedLength(W.Rows, W.Cols);
         _packed = GC.AllocateUninitializedArray<float>(checked((int)(length + 16)), pinned: true);
-        _offset = AlignmentOffset(_packed);
+        _offset = Sparse.Panels<float>.AlignmentOffset(_packed);
         packing.PackTransposed(W.AsSpan(), W.Rows, W.Cols, _packed.AsSpan(_offset, (int)length));
     }
 
@@ -52,12 +52,5 @@ internal sealed class PreparedWeights
             packing.MultiplyPacked(X.Rows, _W.Rows, _W.Cols, X.AsSpan(), _W.AsSpan(), _packed.AsSpan(_offset), Z.AsSpan());
         else
             _gemm.Multiply(false, true, X.Rows, _W.Rows, _W.Cols, X.AsSpan(), _W.AsSpan(), Z.AsSpan());
-    }
-
-    /// <summary>Elements from the array's start to its first 64-byte boundary (the array is pinned: it never moves).</summary>
-    private static unsafe int AlignmentOffset(float[] data)
-    {
-        long address = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref data[0]);
-        return (int)((64 - address % 64) % 64 / sizeof(float));
     }
 }

@@ -82,8 +82,8 @@ public sealed class Panels<T> where T : unmanaged, IFloatingPointIeee754<T>
         return row * Width + lane;
     }
 
-    /// <summary>Elements from the array's start to its first 64-byte boundary.</summary>
-    private static unsafe int AlignmentOffset(T[] data)
+    /// <summary>Elements from the array's start to its first 64-byte boundary (a pinned array: it never moves, so the offset holds).</summary>
+    internal static unsafe int AlignmentOffset(T[] data)
     {
         if (data.Length == 0) return 0;
         long address = (long)Unsafe.AsPointer(ref data[0]);

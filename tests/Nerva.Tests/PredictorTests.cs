@@ -53,6 +53,30 @@ public sealed class PredictorTests
     }
 
     [Fact]
+    public void Threads_predicting_at_once_with_a_predictor_get_the_outputs_of_one_thread()
+    {
+        // sparse layers large enough that a row's products split over the threads (prepared rows) and calls overlap
+        var predictor = Model.Create("64-512-256-3", weights: "He", density: 0.5, seed: 7).CreatePredictor();
+        var rng = new Rng(11);
+        var batches = new[] { 1, 2, 3, 5, 17, 40, 1 }.Select(n => TestData.Random(n, 64, rng).Convert<float>()).ToArray();
+        var expected = batches.Select(X => predictor.Predict(X).AsSpan().ToArray()).ToArray();
+        int mismatches = 0;
+        using var start = new Barrier(8);
+        var threads = Enumerable.Range(0, 8).Select(thread => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int round = 0; round < 60; round++)
+            {
+                int b = (thread * 5 + round * 3) % batches.Length;
+                if (!predictor.Predict(batches[b]).AsSpan().SequenceEqual(expected[b])) Interlocked.Increment(ref mismatches);
+            }
+        })).ToList();
+        threads.ForEach(thread => thread.Start());
+        threads.ForEach(thread => thread.Join());
+        Assert.Equal(0, mismatches);
+    }
+
+    [Fact]
     public void A_predictor_is_a_snapshot_of_the_weights_when_it_was_made()
     {
         var model = Model.Create("20-64-3", weights: "He", seed: 2);

@@ -179,12 +179,7 @@ public sealed class Model
     public Predictor CreatePredictor()
     {
         Model copy;
-        lock (_gate)   // the copy only: preparing it (seconds for a million-neuron network) holds nothing of this model
-        {
-            if (Network.FirstNonFinite() is { } parameter)
-                throw new InvalidOperationException($"the network's {parameter} holds values that are not finite (NaN or ±∞): a diverged network is not served");
-            copy = ModelFile.Copy(this);
-        }
+        lock (_gate) copy = ModelFile.Copy(this);   // the copy only: preparing it (seconds for a million-neuron network) holds nothing of this model
         return new Predictor(copy);
     }
 

@@ -40,8 +40,8 @@ internal static class ModelFile
 
     public static void Save(Model model, string path) => Npz.Write(path, ToArrays(model));
 
-    /// <summary>The model as the file's arrays (weights as views of its matrices: write or copy them at once).</summary>
-    private static List<KeyValuePair<string, NpyArray>> ToArrays(Model model)
+    /// <summary>The model as the file's arrays (weights as views of its matrices: write or copy them at once); a diverged network is not <paramref name="refused"/>.</summary>
+    private static List<KeyValuePair<string, NpyArray>> ToArrays(Model model, string refused = "saved")
     {
         var mlp = model.Network;
         var linear = mlp.Layers.OfType<LinearLayer<float>>().ToArray();
@@ -60,7 +60,7 @@ internal static class ModelFile
         // a table of very many columns: its feature names would pass the description's limit, and are left out
         if (json.Length > MaxDescriptionBytes) json = JsonSerializer.SerializeToUtf8Bytes(description with { Features = null }, ModelJsonContext.Default.Description);
         if (json.Length > MaxDescriptionBytes) throw new InvalidOperationException($"the model's description takes {json.Length} bytes, more than the {MaxDescriptionBytes} a model file may hold (long class names?)");
-        var arrays = WeightsFile.ToArrays(mlp);
+        var arrays = WeightsFile.ToArrays(mlp, refused);
         arrays.Add(new(DescriptionKey, NpyArray.FromBytes(json, json.Length)));
         if (model.Preprocessing is { Mean: { } mean, Scale: { } scale })
         {
@@ -78,10 +78,13 @@ internal static class ModelFile
         return Build(json, largest => Npz.Read(path, key => key == DescriptionKey ? null : largest), path);
     }
 
-    /// <summary>A model of its own with <paramref name="model"/>'s architecture, weights and preprocessing: what Save writes, built as Load builds it.</summary>
+    /// <summary>
+    /// A model of its own with <paramref name="model"/>'s architecture, weights and preprocessing: what Save writes, built as
+    /// Load builds it, for a predictor (a diverged network is refused: <see cref="InvalidOperationException"/>, "not served").
+    /// </summary>
     public static Model Copy(Model model)
     {
-        var arrays = new Dictionary<string, NpyArray>(ToArrays(model));
+        var arrays = new Dictionary<string, NpyArray>(ToArrays(model, "served"));
         return Build(arrays[DescriptionKey], _ => arrays, "the model");
     }
 

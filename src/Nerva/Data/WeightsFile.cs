@@ -28,12 +28,13 @@ public static class WeightsFile
 
     /// <summary>
     /// The network's weights as the file's arrays, by name: views of the network's matrices for writing at once
-    /// (<see cref="NpyArray.Snapshot"/> to keep them). A network with a value that is not finite is refused.
+    /// (<see cref="NpyArray.Snapshot"/> to keep them). A network with a value that is not finite is refused: the message
+    /// says it is not <paramref name="refused"/> ("saved", or "served" for a predictor's copy).
     /// </summary>
-    internal static List<KeyValuePair<string, NpyArray>> ToArrays(MultilayerPerceptron<float> mlp)
+    internal static List<KeyValuePair<string, NpyArray>> ToArrays(MultilayerPerceptron<float> mlp, string refused = "saved")
     {
         ArgumentNullException.ThrowIfNull(mlp);
-        if (mlp.FirstNonFinite() is { } parameter) throw new InvalidOperationException($"the network's {parameter} holds values that are not finite (NaN or ±∞): a diverged network is not saved");
+        if (mlp.FirstNonFinite() is { } parameter) throw new InvalidOperationException($"the network's {parameter} holds values that are not finite (NaN or ±∞): a diverged network is not {refused}");
         var arrays = new List<KeyValuePair<string, NpyArray>>();
         foreach (var (key, linear, vector, _, shape) in Arrays(mlp))
         {

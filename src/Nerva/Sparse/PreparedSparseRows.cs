@@ -140,10 +140,10 @@ internal sealed class PreparedSparseRows
         int padded = ((_D + WindowColumns - 1) / WindowColumns + 1) * WindowColumns + 1;
         if (t_x is null || t_x.Length < padded) t_x = GC.AllocateUninitializedArray<float>(padded);
         var x = t_x;
+        x.AsSpan(_D, padded - _D).Clear();   // the rows below overwrite x[0, D) only
         for (int i = 0; i < X.Rows; i++)
         {
             X.Row(i).CopyTo(x);
-            x.AsSpan(_D, padded - _D).Clear();
             if (split) WorkerPool.Run(threads, threads, new Parts(this, x, b, Z, i, threads));
             else Run(0, slices, x, b, Z.Row(i));
         }

@@ -116,6 +116,7 @@ public sealed class PredictorTests
         var e = Assert.Throws<InvalidOperationException>(() => model.CreatePredictor());
         Assert.Contains("b of layer 2", e.Message);
         Assert.Contains("not finite", e.Message);
+        Assert.Contains("not served", e.Message);
     }
 
     public static TheoryData<string> PackingKernels => new(new[]

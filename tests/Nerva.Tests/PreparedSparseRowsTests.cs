@@ -93,6 +93,23 @@ public sealed class PreparedSparseRowsTests
     }
 
     [Fact]
+    public void Windows_that_follow_the_rows_pad_less_than_fixed_ones()
+    {
+        if (!PreparedSparseRows.IsSupported) return;
+        // a window at multiples of 31 columns makes every row of a slice wait for the one with the most entries there:
+        // about 30 % entries at this shape; windows from the first column a row has yet to take hold about 45 %
+        var W = CsrMatrix<float>.Random(1024, 784, 0.045, new Rng(7));
+        double fill = new PreparedSparseRowsProbe(W).Rows.Fill;
+        Assert.InRange(fill, 0.40, 0.55);
+        // even rows read columns 25 and 28, odd rows 30 and 33, across the boundary at 31: windows at 0 and 31 need three
+        // steps (two for the even rows' pair, then one for 33), windows that start at 25, then 28, two with no padding
+        int[] rowStart = [.. Enumerable.Range(0, 65).Select(k => 2 * k)];
+        int[] columns = [.. Enumerable.Range(0, 64).SelectMany(k => k % 2 == 0 ? new[] { 25, 28 } : [30, 33])];
+        var straddling = CsrMatrix<float>.FromCsr(64, 40, rowStart, columns, [.. Enumerable.Repeat(1f, 128)]);
+        Assert.Equal(1.0, new PreparedSparseRowsProbe(straddling).Rows.Fill);
+    }
+
+    [Fact]
     public void A_layer_that_would_be_mostly_padding_is_not_prepared()
     {
         var rng = new Rng(6);

@@ -12,16 +12,20 @@ namespace Nerva.Sparse;
 /// chain over the row's entries in column order from 0, the bits of <see cref="SparseProducts.FeedforwardRows"/>, sixteen
 /// rows to a vector.
 /// <para>
-/// The rows go in slices of <see cref="SliceRows"/> (four vectors of 16 rows), the columns in windows of
-/// <see cref="WindowColumns"/>. For each slice and window that has entries, step t holds, for every row of the slice, its
-/// t-th entry in the window: the weight, and the column within the window; a row with fewer entries there holds −0 and
-/// column 31, a lane of the window that is +0, and −0·(+0) = −0 leaves every sum as it is (x + (−0) = x for every x). A
-/// step is then, per vector of 16 rows, the two halves of x's window picked by the columns (vpermt2ps) and one fused
-/// multiply-add: no gathers. The price is the padding: at density 0.05 the steps hold about three times the entries
-/// (784-1024-512-10 at density 0.05, batch 1, 1 thread, the two sparse layers: 25 µs by rows, 13–14 µs here, Zen 4).
+/// The rows go in slices of <see cref="SliceRows"/> (four vectors of 16 rows), each computed in steps. A step reads a window
+/// of <see cref="WindowColumns"/> columns of x, from the first column any row of the slice has yet to take, and every row
+/// whose next entry lies in the window takes it: the step holds, for every row, that entry's weight and its column within
+/// the window; a row whose next entry lies beyond holds −0 and column 31, a lane of the window that is +0, and −0·(+0) = −0
+/// leaves every sum as it is (x + (−0) = x for every x). Each row's entries are taken one a step in order, so each sum is
+/// the chain of the product by rows. A step is, per vector of 16 rows, the two halves of x's window picked by the columns
+/// (vpermt2ps) and one fused multiply-add: no gathers. The price is the padding: at density 0.05 the steps hold 43–49 %
+/// entries (windows fixed at multiples of 31 columns held 29–32 %: every row of a slice waited for the one with the most
+/// entries in each window). 784-1024-512-10 at density 0.05, batch 1, the two sparse layers' products on a Zen 4: 7.5–9.4 µs
+/// on 1 thread, 5.7–7.6 on 2 (fixed windows, with a kernel the JIT left its references on the stack: 18–23 and 11–17; by
+/// rows about 25).
 /// </para>
 /// </summary>
-internal sealed class PreparedSparseRows
+internal sealed unsafe class PreparedSparseRows
 {
     /// <summary>Rows of a slice: four vectors of 16, four independent chains a step.</summary>
     public const int SliceRows = 64;
@@ -33,11 +37,19 @@ internal sealed class PreparedSparseRows
     public const double MinimumFill = 0.2;
 
     private readonly int _K, _D, _nonZeros;
-    private readonly float[] _weights;       // step after step, SliceRows lanes each
-    private readonly byte[] _columns;        // the same, the column within the window (31: the +0 lane)
-    private readonly int[] _sliceRuns;       // slice s: runs [_sliceRuns[s], _sliceRuns[s + 1])
-    private readonly int[] _runWindow, _runSteps;
-    private readonly long[] _stepsBefore;    // steps before slice s (for splitting the slices over the threads)
+    // step after step, SliceRows lanes each: the weights, and their columns within the step's window (31: the +0 lane); then
+    // the first column of each step's window. Pinned arrays, read through pointers from 64-byte lines (a vector load across
+    // two lines costs two)
+    private readonly float[] _weightsArray;
+    private readonly byte[] _columnsArray;
+    private readonly int[] _windowsArray;
+    private readonly float* _weights;
+    private readonly byte* _columns;
+    private readonly int* _windows;
+    private readonly int[] _stepsBefore;     // steps before slice s
+
+    /// <summary>The share of the steps' lanes that hold entries (the rest is padding).</summary>
+    public double Fill => (double)_nonZeros / ((long)_stepsBefore[^1] * SliceRows);
 
     [ThreadStatic] private static float[]? t_x;
 
@@ -46,84 +58,75 @@ internal sealed class PreparedSparseRows
 
     /// <summary>
     /// W with its <paramref name="values"/> prepared, or null where the CPU lacks AVX-512, W stores nothing, or the steps would
-    /// hold less than <paramref name="fill"/> entries a lane (<see cref="MinimumFill"/> by default; judged before anything is
-    /// allocated: a million-neuron layer would be almost all padding).
+    /// hold less than <paramref name="fill"/> entries a lane (<see cref="MinimumFill"/> by default; judged before the steps
+    /// are allocated, and as soon as the steps counted so far pass the bound: a million-neuron layer would be almost all
+    /// padding).
     /// </summary>
     public static PreparedSparseRows? TryCreate(CsrMatrix<float> W, Matrix<float> values, double fill = MinimumFill)
     {
         if (!IsSupported || W.NonZeroCount == 0) return null;
-        long steps = 0;
-        int runs = 0;
-        Runs(W, (_, _, runSteps, _, _, _) => (steps, runs) = (steps + runSteps, runs + 1));
-        if (W.NonZeroCount < fill * steps * SliceRows || steps * SliceRows > Array.MaxLength) return null;
-        return new PreparedSparseRows(W, values, (int)steps * SliceRows, runs);
-    }
-
-    private PreparedSparseRows(CsrMatrix<float> W, Matrix<float> values, int lanes, int runs)
-    {
-        (_K, _D, _nonZeros) = (W.Rows, W.Cols, W.NonZeroCount);
-        int slices = (_K + SliceRows - 1) / SliceRows;
-        (_weights, _columns) = (new float[lanes], new byte[lanes]);
-        _weights.AsSpan().Fill(-0f);
-        _columns.AsSpan().Fill(WindowColumns);
-        (_runWindow, _runSteps, _sliceRuns, _stepsBefore) = (new int[runs], new int[runs], new int[slices + 1], new long[slices + 1]);
-        int r = 0;
-        long step = 0;
-        var weights = _weights;
-        var columns = _columns;
-        Runs(W, (slice, window, steps, keys, first, end) =>
+        long most = Math.Min((Array.MaxLength - 64) / SliceRows, fill > 0 ? (long)(W.NonZeroCount / (fill * SliceRows)) : long.MaxValue);
+        int slices = (W.Rows + SliceRows - 1) / SliceRows;
+        var stepsBefore = new int[slices + 1];
+        var next = new int[SliceRows];
+        for (int s = 0; s < slices; s++)
         {
-            // step t, lane q: the t-th entry of row q of the slice in this window
-            for (int i = first, t = 0; i < end; i++)
-            {
-                int q = (int)(keys[i] >> 32 & 63), e = (int)(uint)keys[i];
-                t = i > first && (keys[i - 1] >> 32 & 63) == q ? t + 1 : 0;
-                weights[(step + t) * SliceRows + q] = values[0, e];
-                columns[(step + t) * SliceRows + q] = (byte)(W.Columns[e] - window * WindowColumns);
-            }
-            (_runWindow[r], _runSteps[r]) = (window, steps);
-            r++;
-            step += steps;
-            _sliceRuns[slice + 1] = r;
-            _stepsBefore[slice + 1] = step;
-        });
-        for (int s = 1; s <= slices; s++)   // slices without entries: no runs, no steps
-        {
-            _sliceRuns[s] = Math.Max(_sliceRuns[s], _sliceRuns[s - 1]);
-            _stepsBefore[s] = Math.Max(_stepsBefore[s], _stepsBefore[s - 1]);
+            long steps = stepsBefore[s] + (long)Schedule(W, s, next, null);
+            if (steps > most) return null;
+            stepsBefore[s + 1] = (int)steps;
         }
+        return new PreparedSparseRows(W, values, stepsBefore, next);
     }
 
-    /// <summary>What <see cref="Runs"/> calls for one slice and window: its steps, and the slice's sorted entries keys[first..end) in the window.</summary>
-    private delegate void RunAction(int slice, int window, int steps, List<long> keys, int first, int end);
+    private PreparedSparseRows(CsrMatrix<float> W, Matrix<float> values, int[] stepsBefore, int[] next)
+    {
+        (_K, _D, _nonZeros, _stepsBefore) = (W.Rows, W.Cols, W.NonZeroCount, stepsBefore);
+        int steps = stepsBefore[^1];
+        _weightsArray = Aligned(steps * SliceRows, out _weights);
+        _columnsArray = Aligned(steps * SliceRows, out _columns);
+        _windowsArray = Aligned(steps, out _windows);
+        new Span<float>(_weights, steps * SliceRows).Fill(-0f);
+        new Span<byte>(_columns, steps * SliceRows).Fill(WindowColumns);
+        for (int s = 0; s + 1 < stepsBefore.Length; s++) Schedule(W, s, next, (this, values));
+    }
+
+    /// <summary>A pinned array of at least <paramref name="length"/> elements, and a pointer to the first on a 64-byte line.</summary>
+    private static T[] Aligned<T>(int length, out T* first) where T : unmanaged
+    {
+        var array = GC.AllocateArray<T>(length + 64 / sizeof(T), pinned: true);
+        first = (T*)(((nint)Unsafe.AsPointer(ref array[0]) + 63) & ~(nint)63);
+        return array;
+    }
 
     /// <summary>
-    /// Calls <paramref name="run"/> for every slice and window with entries, in order, with the slice's entries sorted by
-    /// (window, row of the slice, entry): each row's entries of a window stay in column order. A run's steps: the most
-    /// entries one row of the slice has in the window.
+    /// The steps of slice <paramref name="slice"/>: the window of each starts at the smallest column a row of the slice has yet
+    /// to take (<paramref name="next"/>: each row's next entry), and every row whose next entry lies in it takes it. With a
+    /// <paramref name="target"/>, writes them there (its weights, columns and windows from the slice's first step).
     /// </summary>
-    private static void Runs(CsrMatrix<float> W, RunAction run)
+    private static int Schedule(CsrMatrix<float> W, int slice, int[] next, (PreparedSparseRows Rows, Matrix<float> Values)? target)
     {
-        var keys = new List<long>();
-        for (int s = 0, slices = (W.Rows + SliceRows - 1) / SliceRows; s < slices; s++)
+        int[] start = W.RowStart, columns = W.Columns;
+        int k0 = slice * SliceRows, rows = Math.Min(SliceRows, W.Rows - k0);
+        for (int q = 0; q < rows; q++) next[q] = start[k0 + q];
+        for (int step = 0; ; step++)
         {
-            keys.Clear();
-            for (int q = 0; q < SliceRows && s * SliceRows + q < W.Rows; q++)
-                for (int e = W.RowStart[s * SliceRows + q]; e < W.RowStart[s * SliceRows + q + 1]; e++)
-                    keys.Add(((long)(W.Columns[e] / WindowColumns) << 38) | ((long)q << 32) | (uint)e);
-            keys.Sort();
-            for (int first = 0; first < keys.Count;)
+            int c0 = int.MaxValue;
+            for (int q = 0; q < rows; q++)
+                if (next[q] < start[k0 + q + 1]) c0 = Math.Min(c0, columns[next[q]]);
+            if (c0 == int.MaxValue) return step;
+            for (int q = 0; q < rows; q++)
             {
-                long window = keys[first] >> 38;
-                int end = first, steps = 0;
-                for (int rowFirst = first; end < keys.Count && keys[end] >> 38 == window; end++)
+                int e = next[q];
+                if (e == start[k0 + q + 1] || columns[e] - c0 >= WindowColumns) continue;
+                if (target is ({ } into, { } values))
                 {
-                    if ((keys[end] >> 32 & 63) != (keys[rowFirst] >> 32 & 63)) rowFirst = end;
-                    steps = Math.Max(steps, end - rowFirst + 1);
+                    long lane = (long)(into._stepsBefore[slice] + step) * SliceRows + q;
+                    into._weights[lane] = values[0, e];
+                    into._columns[lane] = (byte)(columns[e] - c0);
                 }
-                run(s, (int)window, steps, keys, first, end);
-                first = end;
+                next[q] = e + 1;
             }
+            if (target is ({ } prepared, _)) prepared._windows[prepared._stepsBefore[slice] + step] = c0;
         }
     }
 
@@ -133,75 +136,88 @@ internal sealed class PreparedSparseRows
         if (X.Cols != _D) throw new ArgumentException($"PreparedSparseRows.Multiply: X is {X.Shape}, W is {_K}×{_D}");
         Shapes.RowVector("PreparedSparseRows.Multiply", b, _K);
         Z.Resize(X.Rows, _K);
-        int slices = _sliceRuns.Length - 1, threads = Math.Min(Parallelism.Threads, 8);
+        int slices = _stepsBefore.Length - 1, threads = Math.Min(Parallelism.Threads, 8);
         // split as the product by rows splits (SparseProducts.RowsSplitWork)
         bool split = threads > 1 && (long)_nonZeros * X.Rows >= SparseProducts.RowsSplitWork && !WorkerPool.InRegion;
-        // x in windows, zero from D on: a window's last lane, and every lane past D, is +0
-        int padded = ((_D + WindowColumns - 1) / WindowColumns + 1) * WindowColumns + 1;
-        if (t_x is null || t_x.Length < padded) t_x = GC.AllocateUninitializedArray<float>(padded);
+        // x, one row after another, each with a window's lanes past D: a window starts at a column below D
+        int stride = _D + 2 * Vector512<float>.Count;
+        long length = (long)X.Rows * stride;
+        if (t_x is null || t_x.Length < length) t_x = GC.AllocateUninitializedArray<float>(checked((int)length));
         var x = t_x;
-        x.AsSpan(_D, padded - _D).Clear();   // the rows below overwrite x[0, D) only
         for (int i = 0; i < X.Rows; i++)
         {
-            X.Row(i).CopyTo(x);
-            if (split) WorkerPool.Run(threads, threads, new Parts(this, x, b, Z, i, threads));
-            else Run(0, slices, x, b, Z.Row(i));
+            X.Row(i).CopyTo(x.AsSpan(i * stride));
+            x.AsSpan(i * stride + _D, stride - _D).Clear();
         }
+        if (split) WorkerPool.Run(threads, threads, new Parts(this, x, stride, b, Z, threads));
+        else Run(0, slices, x, stride, b, Z);
     }
 
-    /// <summary>Part p of P of sample <paramref name="row"/>: the slices from the first whose steps start at p/P of them (each z[k] is summed alike in any part).</summary>
-    private readonly struct Parts(PreparedSparseRows W, float[] x, Matrix<float> b, Matrix<float> Z, int row, int parts) : IParallelBody
+    /// <summary>Part p of P: the slices from the first whose steps start at p/P of them (each z[k] is summed alike in any part).</summary>
+    private readonly struct Parts(PreparedSparseRows W, float[] x, int stride, Matrix<float> b, Matrix<float> Z, int parts) : IParallelBody
     {
-        public void Run(int part) => W.Run(Boundary(part), Boundary(part + 1), x, b, Z.Row(row));
+        public void Run(int part) => W.Run(Boundary(part), Boundary(part + 1), x, stride, b, Z);
 
         private int Boundary(int part)
         {
-            long[] before = W._stepsBefore;
+            int[] before = W._stepsBefore;
             int slices = before.Length - 1;
             if (part == 0) return 0;   // slices without entries still write b: none is skipped at the start
             if (part == parts) return slices;
-            long target = before[slices] * part / parts;
+            int target = (int)((long)before[slices] * part / parts);
             int s = Array.BinarySearch(before, 0, slices + 1, target);
             return s >= 0 ? s : Math.Min(~s, slices);
         }
     }
 
-    /// <summary>z[k] = b_k + Σ_{e ∈ row k} W_e·x[col_e] for the rows of slices [first, end).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Run(int first, int end, float[] x, Matrix<float> b, Span<float> z)
+    /// <summary>z[k] = b_k + Σ_{e ∈ row k} W_e·x[col_e] for the rows of slices [first, end), for every row of X (x: X's rows, <paramref name="stride"/> apart).</summary>
+    private void Run(int first, int end, float[] x, int stride, Matrix<float> b, Matrix<float> Z)
     {
-        if (first >= end) return;
-        ref float X = ref MemoryMarshal.GetArrayDataReference(x);
-        int offset = checked((int)(_stepsBefore[first] * SliceRows));
-        ref float W = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), offset);
-        ref byte C = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns), offset);
-        var last = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0).AsSingle();
-        Span<float> sums = stackalloc float[SliceRows];
-        for (int s = first; s < end; s++)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int r = _sliceRuns[s]; r < _sliceRuns[s + 1]; r++)
+        fixed (float* xs = x)
+        fixed (float* bias = b.AsSpan())
+        fixed (float* zs = Z.AsSpan())
+            for (int s = first; s < end; s++)
             {
-                // the window's 31 columns in two vectors, lane 31 made +0 (x holds a window and one lane past D)
-                nuint c0 = (nuint)_runWindow[r] * WindowColumns;
-                var lo = Vector512.LoadUnsafe(ref X, c0);
-                var hi = Vector512.LoadUnsafe(ref X, c0 + 16) & last;
-                for (int t = _runSteps[r]; t > 0; t--)
-                {
-                    a0 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref W), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref C)), hi), a0);
-                    a1 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref W, 16), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref C, 16)), hi), a1);
-                    a2 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref W, 32), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref C, 32)), hi), a2);
-                    a3 = Avx512F.FusedMultiplyAdd(Vector512.LoadUnsafe(ref W, 48), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref C, 48)), hi), a3);
-                    W = ref Unsafe.Add(ref W, SliceRows);
-                    C = ref Unsafe.Add(ref C, SliceRows);
-                }
+                int t = _stepsBefore[s], k0 = s * SliceRows, rows = Math.Min(SliceRows, _K - k0);
+                for (int i = 0; i < Z.Rows; i++)
+                    Slice(xs + (long)i * stride, _weights + (long)t * SliceRows, _columns + (long)t * SliceRows, _windows + t, _stepsBefore[s + 1] - t, bias + k0, zs + (long)i * _K + k0, rows);
             }
-            a0.CopyTo(sums);
-            a1.CopyTo(sums[16..]);
-            a2.CopyTo(sums[32..]);
-            a3.CopyTo(sums[48..]);
-            int k0 = s * SliceRows, rows = Math.Min(SliceRows, _K - k0);
-            for (int q = 0; q < rows; q++) z[k0 + q] = b[0, k0 + q] + sums[q];
+    }
+
+    /// <summary>
+    /// z[q] = b[q] + the sum of row q of a slice (q &lt; <paramref name="rows"/>), from its <paramref name="steps"/> steps: weights
+    /// W, columns C and window starts c0; x one sample's row. Small and on pointers, so that the four sums stay in registers
+    /// (a kernel whose sums the JIT kept on the stack ran at half speed or less whenever those slots shared the low 12 bits
+    /// of the addresses with the weights it read: the stack's place moves as callers are recompiled).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Slice(float* x, float* W, byte* C, int* c0, int steps, float* b, float* z, int rows)
+    {
+        var last = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0).AsSingle();
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (; steps > 0; steps--, W += SliceRows, C += SliceRows, c0++)
+        {
+            // the step's window of 31 columns in two vectors, lane 31 made +0
+            var lo = Vector512.Load(x + *c0);
+            var hi = Vector512.Load(x + *c0 + 16) & last;
+            a0 = Avx512F.FusedMultiplyAdd(Vector512.LoadAligned(W), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadAligned(C)), hi), a0);
+            a1 = Avx512F.FusedMultiplyAdd(Vector512.LoadAligned(W + 16), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadAligned(C + 16)), hi), a1);
+            a2 = Avx512F.FusedMultiplyAdd(Vector512.LoadAligned(W + 32), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadAligned(C + 32)), hi), a2);
+            a3 = Avx512F.FusedMultiplyAdd(Vector512.LoadAligned(W + 48), Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadAligned(C + 48)), hi), a3);
         }
+        if (rows == SliceRows)
+        {
+            (Vector512.Load(b) + a0).Store(z);
+            (Vector512.Load(b + 16) + a1).Store(z + 16);
+            (Vector512.Load(b + 32) + a2).Store(z + 32);
+            (Vector512.Load(b + 48) + a3).Store(z + 48);
+            return;
+        }
+        float* sums = stackalloc float[SliceRows];
+        a0.Store(sums);
+        a1.Store(sums + 16);
+        a2.Store(sums + 32);
+        a3.Store(sums + 48);
+        for (int q = 0; q < rows; q++) z[q] = b[q] + sums[q];
     }
 }

@@ -187,8 +187,8 @@ internal sealed unsafe class PreparedSparseRows
     /// <summary>
     /// z[q] = b[q] + the sum of row q of a slice (q &lt; <paramref name="rows"/>), from its <paramref name="steps"/> steps: weights
     /// W, columns C and window starts c0; x one sample's row. Small and on pointers, so that the four sums stay in registers
-    /// (a kernel whose sums the JIT kept on the stack ran at half speed or less whenever those slots shared the low 12 bits
-    /// of the addresses with the weights it read: the stack's place moves as callers are recompiled).
+    /// (a big method whose sums the JIT kept on the stack, a store and a load a step, ran at half speed or less for seconds
+    /// at a time, as its callers were recompiled: bench/results/AMD-EPYC-Zen4.md).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Slice(float* x, float* W, byte* C, int* c0, int steps, float* b, float* z, int rows)

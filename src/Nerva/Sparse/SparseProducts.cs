@@ -450,10 +450,11 @@ public static class SparseProducts
             ref int columns = ref MemoryMarshal.GetArrayDataReference(index);
             ref T src = ref MemoryMarshal.GetReference(source.Panel(p));
             ref T o = ref MemoryMarshal.GetReference(output.Panel(p));
+            var bias = init is null ? default : init.Row(0);   // read straight, not through the indexer (a call a row)
             int width = source.Width, last0 = index.Length - 1;
             for (int r = first; r < last; r++)
             {
-                T b = init is null ? T.Zero : init[0, r];
+                T b = init is null ? T.Zero : bias[r];
                 int i = start[r], end = start[r + 1];
                 ref T target = ref Unsafe.Add(ref o, (nint)r * width);
                 if (width == Vector512<T>.Count) OneVector(ref weights, ref columns, ref src, i, end, last0, b).StoreUnsafe(ref target);

@@ -156,4 +156,32 @@ public sealed class PredictorTests
             Assert.True(expected.AsSpan().SequenceEqual(C.AsSpan()), $"{m}×{n}×{k}");
         }, iter: 60);
     }
+
+    [Theory]
+    [MemberData(nameof(PackingKernels))]
+    public void Products_of_a_few_rows_read_from_the_rows_in_eights_are_the_bits_of_the_rows_themselves(string kernel)
+    {
+        // 1–11 rows of A (dot products of rows): B's rows in eights for all but the last n mod 8 rows and k mod 8 columns
+        IPackingGemm? packing = kernel switch
+        {
+            "avx512" => new PackedGemm<Avx512Kernel8x32>(),
+            "avx2" => new PackedGemm<Avx2Kernel6x16>(),
+            _ => Kernels<float>.Gemm as IPackingGemm,
+        };
+        if (packing is null) return;   // the managed GEMM packs nothing
+        Gen.Select(Gen.Int[1, 11], Gen.Int[1, 150], Gen.Int[1, 300], Gen.ULong).Sample((m, n, k, seed) =>
+        {
+            var rng = new Rng(seed);
+            var A = TestData.Random(m, k, rng).Convert<float>();
+            var W = TestData.Random(n, k, rng).Convert<float>();
+            var expected = new float[m * n];
+            ((IGemm<float>)packing).Multiply(false, true, m, n, k, A.AsSpan(), W.AsSpan(), expected);
+            var packed = new float[packing.PackedLength(n, k)];
+            packing.PackTransposed(W.AsSpan(), n, k, packed);
+            var C = new float[m * n];
+            C.AsSpan().Fill(float.NaN);   // every element must be written
+            packing.MultiplyPacked(m, n, k, A.AsSpan(), W.AsSpan(), packed, C);
+            Assert.True(expected.AsSpan().SequenceEqual(C), $"{m}×{n}×{k}");
+        }, iter: 300);
+    }
 }

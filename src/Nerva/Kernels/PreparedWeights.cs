@@ -6,7 +6,7 @@ namespace Nerva.Kernels;
 /// </summary>
 internal interface IPackingGemm
 {
-    /// <summary>The floats of Bᵀ packed whole, for B n×k.</summary>
+    /// <summary>The floats of Bᵀ packed whole, for B n×k: in the micro-kernel's panels, then B's rows in eights (for a single row).</summary>
     long PackedLength(int n, int k);
 
     /// <summary>Packs Bᵀ (B n×k, row-major) into <paramref name="packed"/> (<see cref="PackedLength"/> floats, 64-byte aligned).</summary>
@@ -21,7 +21,8 @@ internal interface IPackingGemm
 
 /// <summary>
 /// A dense layer's W (K×D) prepared for Z = X·Wᵀ: packed once in the panels the GEMM's micro-kernel reads (what every
-/// product would pack again), for inference with weights that no longer change (<see cref="Predictor"/>). The products give
+/// product would pack again) and in eights of rows read as one stream by a single row (twice W's size in all), for inference
+/// with weights that no longer change (<see cref="Predictor"/>). The products give
 /// the same bits as <see cref="Kernels{T}.Gemm"/> on W; with a GEMM that does not pack, they are its products on W.
 /// </summary>
 internal sealed class PreparedWeights

@@ -124,17 +124,20 @@ public sealed class PredictorTests
         "in use", PackedGemm<Avx512Kernel8x32>.IsSupported ? "avx512" : null, PackedGemm<Avx2Kernel6x16>.IsSupported ? "avx2" : null,
     }.OfType<string>());
 
+    /// <summary>The packed GEMM of a kernel of <see cref="PackingKernels"/>; null for "in use".</summary>
+    private static IPackingGemm? Packing(string kernel) => kernel switch
+    {
+        "avx512" => new PackedGemm<Avx512Kernel8x32>(),
+        "avx2" => new PackedGemm<Avx2Kernel6x16>(),
+        _ => null,
+    };
+
     [Theory]
     [MemberData(nameof(PackingKernels))]
     public void Products_with_W_packed_once_are_the_bits_of_products_that_pack_it(string kernel)
     {
         // "in use": PreparedWeights with the GEMM of this process (the managed one, which packs nothing, where the CPU has no AVX2)
-        IPackingGemm? packing = kernel switch
-        {
-            "avx512" => new PackedGemm<Avx512Kernel8x32>(),
-            "avx2" => new PackedGemm<Avx2Kernel6x16>(),
-            _ => null,
-        };
+        IPackingGemm? packing = Packing(kernel);
         var gemm = packing as IGemm<float> ?? Kernels<float>.Gemm;
         // past one k-slice (256) with a partial last one, partial column panels, one row to several row tiles (256 rows)
         Gen.Select(Gen.Int[1, 300], Gen.Int[1, 200], Gen.Int[1, 600], Gen.ULong).Sample((m, n, k, seed) =>
@@ -162,12 +165,7 @@ public sealed class PredictorTests
     public void Products_of_a_few_rows_read_from_the_rows_in_eights_are_the_bits_of_the_rows_themselves(string kernel)
     {
         // 1–11 rows of A (dot products of rows): B's rows in eights for all but the last n mod 8 rows and k mod 8 columns
-        IPackingGemm? packing = kernel switch
-        {
-            "avx512" => new PackedGemm<Avx512Kernel8x32>(),
-            "avx2" => new PackedGemm<Avx2Kernel6x16>(),
-            _ => Kernels<float>.Gemm as IPackingGemm,
-        };
+        var packing = Packing(kernel) ?? Kernels<float>.Gemm as IPackingGemm;
         if (packing is null) return;   // the managed GEMM packs nothing
         Gen.Select(Gen.Int[1, 11], Gen.Int[1, 150], Gen.Int[1, 300], Gen.ULong).Sample((m, n, k, seed) =>
         {

@@ -106,7 +106,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float>, IPackingGemm wh
         {
             for (int kb = 0; kb < k; kb += KC)
                 PackB(b, n, k, transposeB: true, bp + (long)kb * nPad, kb, Math.Min(KC, k - kb), 0, n);
-            // then the rows in eights, for products of a few rows (DotColumns): for each eight rows of B and each eight
+            // then the rows in eights, for a single row's products (DotColumns): for each eight rows of B and each eight
             // columns p, the eight rows' eight elements, row after row — one stream where the rows' own are eight
             float* eights = bp + PanelsLength(n, k);
             int blocks = k / 8;

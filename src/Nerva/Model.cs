@@ -172,8 +172,8 @@ public sealed class Model
     /// <summary>
     /// A <see cref="Predictor"/> of this model for serving: a snapshot of its weights, the dense layers' packed once and the
     /// sparse layers' laid out for batches of 1–3 rows (AVX-512), whose predictions are the same bits as
-    /// <see cref="Predict(Matrix{float})"/>'s and come faster: dense batches of 12 rows on, sparse ones of 1–3 rows. Make a
-    /// new one after training or changing the weights.
+    /// <see cref="Predict(Matrix{float})"/>'s and come faster: dense batches of one row and of 12 rows on, sparse ones of 1–3
+    /// rows. Make a new one after training or changing the weights.
     /// </summary>
     /// <exception cref="InvalidOperationException">a weight is not finite (a diverged network)</exception>
     public Predictor CreatePredictor()

@@ -14,7 +14,8 @@ internal interface IPackingGemm
 
     /// <summary>
     /// C = A·Bᵀ (A m×k, B n×k) with Bᵀ packed by <see cref="PackTransposed"/>: the same bits as Multiply(false, true, …); B itself
-    /// serves the products of a few rows, which read it in place.
+    /// serves the products of 2–11 rows, which read it in place, and what the eights leave out (the last n mod 8 rows and
+    /// k mod 8 columns).
     /// </summary>
     void MultiplyPacked(int m, int n, int k, ReadOnlySpan<float> A, ReadOnlySpan<float> B, ReadOnlySpan<float> packed, Span<float> C);
 }

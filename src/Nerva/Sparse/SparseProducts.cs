@@ -66,7 +66,7 @@ public static class SparseProducts
     /// one chain of fused multiply-adds over the row's entries in order (by column), from 0, then added to b_k: the plain
     /// definition, which plain scalar code computes with the same bits on every CPU, and which a <see cref="Predictor"/>'s
     /// vector kernel reproduces (<see cref="PreparedSparseRows"/>). Four rows run side by side (four independent chains keep
-    /// four gathers in flight where one chain waited for each multiply-add), their entries addressed from references
+    /// four gathers in flight where one chain waited for each multiply-add), their entries addressed by offsets
     /// that advance an entry at a time, so that each multiply-add is its three loads and no index arithmetic; the rows'
     /// last entries, past the shortest of the four, wait on their chains (784-1024-512-10 at density 0.05, batch 1, 1
     /// thread: the two sparse layers 25 µs, where eight chains a row, summed by a tree, took 23 µs: an order no vector
@@ -102,6 +102,7 @@ public static class SparseProducts
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var w = values.AsSpan();
+        var bias = b.Row(0);   // read straight, not through the indexer (a call an output)
         var rowStart = W.RowStart;
         var columns = W.Columns;
         for (int i = 0; i < X.Rows; i++)
@@ -111,7 +112,7 @@ public static class SparseProducts
             int k = first;
             for (; k + 4 <= end; k += 4) RowDots4(w, columns, x, rowStart, k, z.Slice(k, 4));
             for (; k < end; k++) z[k] = RowDot(w, columns, x, rowStart[k], rowStart[k + 1]);
-            for (k = first; k < end; k++) z[k] = b[0, k] + z[k];
+            for (k = first; k < end; k++) z[k] = bias[k] + z[k];
         }
     }
 
@@ -137,17 +138,7 @@ public static class SparseProducts
         // the row's entries and columns checked once; the gathers x[col_e] need no check: a CsrMatrix's columns are below
         // its column count, which FeedforwardRows has checked to be x's length
         if ((uint)end > (uint)w.Length || (uint)end > (uint)columns.Length || start > end) throw new ArgumentOutOfRangeException(nameof(end));
-        ref T W = ref Unsafe.Add(ref MemoryMarshal.GetReference(w), start);
-        ref int C = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(columns), start);
-        ref T X = ref MemoryMarshal.GetReference(x);
-        T a = T.Zero;
-        for (int n = end - start; n > 0; n--)
-        {
-            a = T.FusedMultiplyAdd(W, Unsafe.Add(ref X, (nint)C), a);
-            W = ref Unsafe.Add(ref W, 1);
-            C = ref Unsafe.Add(ref C, 1);
-        }
-        return a;
+        return Chain(ref MemoryMarshal.GetReference(w), ref MemoryMarshal.GetArrayDataReference(columns), ref MemoryMarshal.GetReference(x), start, end, T.Zero);
     }
 
     /// <summary>z[j] = RowDot of row k + j for j = 0 … 3: the four chains side by side for as many entries as the shortest row has, then each on alone.</summary>
@@ -169,16 +160,17 @@ public static class SparseProducts
             a2 = T.FusedMultiplyAdd(Unsafe.Add(ref W0, o2), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, o2)), a2);
             a3 = T.FusedMultiplyAdd(Unsafe.Add(ref W0, o3), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, o3)), a3);
         }
-        z[0] = Continue(ref W0, ref C0, ref X, o0, s1, a0);
-        z[1] = Continue(ref W0, ref C0, ref X, o1, s2, a1);
-        z[2] = Continue(ref W0, ref C0, ref X, o2, s3, a2);
-        z[3] = Continue(ref W0, ref C0, ref X, o3, s4, a3);
+        z[0] = Chain(ref W0, ref C0, ref X, o0, s1, a0);
+        z[1] = Chain(ref W0, ref C0, ref X, o1, s2, a1);
+        z[2] = Chain(ref W0, ref C0, ref X, o2, s3, a2);
+        z[3] = Chain(ref W0, ref C0, ref X, o3, s4, a3);
+    }
 
-        static T Continue(ref T W0, ref int C0, ref T X, nint e, int end, T a)
-        {
-            for (; e < end; e++) a = T.FusedMultiplyAdd(Unsafe.Add(ref W0, e), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, e)), a);
-            return a;
-        }
+    /// <summary>a + w_e·x[col_e] for e = <paramref name="e"/> … <paramref name="end"/> − 1 in order, one chain (entries unchecked: the callers check them).</summary>
+    private static T Chain<T>(ref T W0, ref int C0, ref T X, nint e, int end, T a) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (; e < end; e++) a = T.FusedMultiplyAdd(Unsafe.Add(ref W0, e), Unsafe.Add(ref X, (nint)Unsafe.Add(ref C0, e)), a);
+        return a;
     }
 
     /// <summary>DXᵀ = Wᵀ·DZᵀ in panels; <paramref name="valuesByColumn"/> are W's values in column order (<see cref="CsrMatrix{T}.ColumnEntries"/>).</summary>

@@ -23,7 +23,7 @@ namespace Nerva;
 /// The bits do not depend on the pieces: every piece, and every chunk a piece is fed in, has at least
 /// <see cref="MinimumRows"/> rows, where each output is summed in the order of the whole batch's (the packed GEMM sums
 /// C_ij over p in order for 12 rows or more; a sparse panel of two or more vectors sums one chain per vector; a panel
-/// of one vector, which needs ≤ 16 rows, only where the cache allows no more, then for every batch).
+/// of one vector, which needs ≤ 16 rows, only where the cache allows fewer than four, then for every batch).
 /// </para>
 /// </summary>
 internal static class InferencePieces

@@ -240,6 +240,36 @@ public sealed class MatrixPropertyTests
     }
 
     [Theory]
+    [InlineData(300, 1)]
+    [InlineData(300, 2)]
+    [InlineData(7, 2)]
+    public void Columns_sum_adds_each_column_in_row_order_on_any_thread_count(int rows, int threads)
+    {
+        // matrices up to 12 000 wide (from 8 192 columns a block a thread, the blocks' edges anywhere) against the plain
+        // loop: each column summed from the first row to the last, whatever the split over columns and threads
+        Gen.Select(Gen.Int[1, 12000], Gen.ULong).Sample((n, seed) =>
+        {
+            var X = TestData.Random(rows, n, new Rng(seed)).Convert<float>();
+            var expected = new float[n];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < n; j++) expected[j] += X[i, j];
+            var sum = new Matrix<float>(1, 3);   // resized by ColumnsSum, stale contents overwritten
+            sum.Fill(float.NaN);
+            int saved = Parallelism.Threads;
+            try
+            {
+                Parallelism.Threads = threads;
+                ColumnsSum(X, sum);
+            }
+            finally
+            {
+                Parallelism.Threads = saved;
+            }
+            Assert.Equal(expected, sum.AsSpan().ToArray());
+        }, iter: 40);
+    }
+
+    [Theory]
     [MemberData(nameof(FloatKernels))]
     public void A_small_batch_gives_each_row_the_bits_of_that_row_alone(string kernel)
     {

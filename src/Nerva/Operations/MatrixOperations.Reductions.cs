@@ -26,21 +26,43 @@ public static partial class MatrixOperations
     {
         Shapes.Require(!ReferenceEquals(X, result), "ColumnsSum", "the result cannot be the argument");
         result.Resize(1, X.Cols);
-        var sum = result.AsSpan();
-        sum.Clear();
-        // row by row, so every column is summed in row order (the same result as the scalar loop)
-        var sums = MemoryMarshal.Cast<T, Vector<T>>(sum);
-        int tail = Vector.IsHardwareAccelerated ? sums.Length * Vector<T>.Count : 0;
-        for (int i = 0; i < X.Rows; i++)
+        // one block of columns a thread, each streaming its part of every row as one thread streams whole rows (Zen 4,
+        // one-off harness in turns with the loop on one thread: 100 × 65 536 1.4–1.6 → 0.9–1.0 ms on 2 threads, 100 × 250 000
+        // 4.9–5.0 → 3.7, 1 thread unchanged; blocks of 1 024 or 16 384 columns, whose sums stay in L1 or L2, took 1.3–2.2×
+        // as long on 1 thread, their rows read in pieces a row apart)
+        int blocks = Math.Clamp(X.Cols / 4096, 1, Kernels.Parallelism.Threads);
+        Kernels.Parallelism.For(blocks, (long)X.Rows * X.Cols, new ColumnsSumBlock<T>(X, result, blocks));
+    }
+
+    /// <summary>Block b of <paramref name="blocks"/> of columns_sum(X), row by row: each column summed in row order, whatever the split.</summary>
+    private readonly struct ColumnsSumBlock<T>(Matrix<T> X, Matrix<T> result, int blocks) : Kernels.IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int block)
         {
-            var row = X.Row(i);
-            if (tail > 0)
-            {
-                var rows = MemoryMarshal.Cast<T, Vector<T>>(row);
-                for (int v = 0; v < sums.Length; v++) sums[v] += rows[v];
-            }
-            for (int j = tail; j < row.Length; j++) sum[j] += row[j];
+            int first = Start(block);
+            AddRows(X, result.AsSpan().Slice(first, Start(block + 1) - first), first);
         }
+
+        /// <summary>sum = the columns [first, first + sum.Length) of X summed, row after row.</summary>
+        private static void AddRows(Matrix<T> X, Span<T> sum, int first)
+        {
+            sum.Clear();
+            var sums = MemoryMarshal.Cast<T, Vector<T>>(sum);
+            int count = sum.Length, tail = Vector.IsHardwareAccelerated ? sums.Length * Vector<T>.Count : 0;
+            for (int i = 0; i < X.Rows; i++)
+            {
+                var row = X.Row(i).Slice(first, count);
+                if (tail > 0)
+                {
+                    var rows = MemoryMarshal.Cast<T, Vector<T>>(row);
+                    for (int v = 0; v < sums.Length; v++) sums[v] += rows[v];
+                }
+                for (int j = tail; j < count; j++) sum[j] += row[j];
+            }
+        }
+
+        /// <summary>The first column of block b: the columns shared out in multiples of 16.</summary>
+        private int Start(int b) => b == blocks ? X.Cols : (int)Math.Min(X.Cols, (long)X.Cols * b / blocks / 16 * 16);
     }
 
     /// <summary>rows_sum(X) = X·1_n: the m×1 column vector of row sums.</summary>

@@ -274,7 +274,7 @@ public sealed class SparseLayerTests(ITestOutputHelper output)
         Assert.Equal(7, SparseProducts.PanelVectors<float>(3072, 100));   // 1.4 MB: the whole batch in one panel
         Assert.Equal(8, SparseProducts.PanelVectors<float>(1024, 1000));  // at most 8 vectors
         Assert.Equal(1, SparseProducts.PanelVectors<float>(65536, 100));  // 4 MB per vector: one line per panel row
-        Assert.Equal(1, SparseProducts.PanelVectors<float>(16384, 100));  // 1 MB per vector: room for 2, but two chains a row are slower than one vector's four
+        Assert.Equal(1, SparseProducts.PanelVectors<float>(16384, 100));  // 1 MB per vector: room for 2, but two vectors a row are slower than one
         Assert.Equal(1, SparseProducts.PanelVectors<float>(8193, 100));   // room for 3
         Assert.Equal(4, SparseProducts.PanelVectors<float>(8192, 100));   // room for 4
         Assert.Equal(2, SparseProducts.PanelVectors<float>(1024, 20));    // what a batch of 20 needs

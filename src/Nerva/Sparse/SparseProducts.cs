@@ -43,11 +43,10 @@ public static class SparseProducts
     /// <remarks>
     /// Why not 2 or 3 for wide layers: in the SpMMs a row of V ≥ 2 vectors keeps V chains, each waiting a multiply-add's
     /// latency an entry (a one-vector row keeps four chains over its entries), and in DW each entry's lanes are summed
-    /// alone (one-vector rows sum four entries' at once), so two or three vectors do too little per entry; the products
-    /// took 1.3–1.5× as long at V = 2 at every width (Zen 4, batch 100, 2
-    /// threads, the three products of one layer at V = 1 / 2 / 4 / 7: 4 096 rows at density 0.01 2.4 / 3.7 / 2.3 / 2.2 ms,
-    /// 8 192 at 0.005 5.5 / 7.9 / 5.2 / 5.2, 16 384 at 0.0025 12.0 / 16.5 / 12.0 / 11.9; 65 536 at 0.0005, V = 1 / 2 / 4:
-    /// 52 / 61 / 65 ms; a one-off harness).
+    /// alone (one-vector rows sum four entries' at once), so two or three vectors do too little per entry. The three
+    /// products of one layer at V = 1 / 2 / 4 / 7 (Zen 4, batch 100, 2 threads, a one-off harness): 4 096 rows at density
+    /// 0.01 2.4 / 3.7 / 2.3 / 2.2 ms, 8 192 at 0.005 5.5 / 7.9 / 5.2 / 5.2, 16 384 at 0.0025 12.0 / 16.5 / 12.0 / 11.9;
+    /// 65 536 at 0.0005, V = 1 / 2 / 4: 52 / 61 / 65 ms.
     /// </remarks>
     public static int PanelVectors<T>(int gatheredRows, int N) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -9,8 +9,8 @@ namespace Nerva;
 /// with every dense layer's W packed once in the panels the products read, so that a product packs only the batch, as ONNX
 /// Runtime packs constant weights when it loads a model, and in eights of rows that a single row reads as one stream, and
 /// every sparse layer's W laid out once for the products of a few rows on AVX-512 (<see cref="PreparedSparseRows"/>:
-/// batch-1 latency). It holds the dense weights three times (its copy, the panels, the eights). Its predictions are the same bits as the
-/// model's <see cref="Model.Predict(Matrix{float})"/> on those weights, for every batch and thread count.
+/// batch-1 latency). It holds the dense weights three times (its copy, the panels, the eights). Its predictions are the
+/// same bits as the model's <see cref="Model.Predict(Matrix{float})"/> on those weights, for every batch and thread count.
 /// </summary>
 /// <remarks>
 /// A predictor is a snapshot: training the model or writing its weights afterwards changes nothing here (make a new

@@ -396,13 +396,14 @@ internal sealed unsafe class PackedGemm<TKernel> : IGemm<float>, IPackingGemm wh
         }
 
         /// <summary>
-        /// Where the elements p = 8q … 8q + 7 of rows j … j + 7 of B lie (j a multiple of 8): row j's at the result + q·<paramref name="bs"/>, each
-        /// next row's <paramref name="js"/> further; from the rows in eights where j's eight are there (all but the last
-        /// n mod 8 rows), else from B itself. Only whole eights of p: the rest is read from B's rows.
+        /// Where the elements p = 8q … 8q + 7 of rows j … j + 7 of B lie (j a multiple of 8, j + 8 ≤ n: a whole eight, as
+        /// the caller's loop takes them; the last n mod 8 rows go to Dot): row j's at the result + q·<paramref name="bs"/>,
+        /// each next row's <paramref name="js"/> further; from the rows in eights when B is packed, else from B itself. Only
+        /// whole eights of p: the rest is read from B's rows.
         /// </summary>
         private float* Rows(int j, out nint js, out nint bs)
         {
-            if (eights != null && j / 8 * 8 + 8 <= n)
+            if (eights != null)
             {
                 (js, bs) = (8, 64);
                 return eights + (long)(j / 8) * (k / 8) * 64;

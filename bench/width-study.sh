@@ -16,6 +16,8 @@
 # spaces; a value holds none), into a folder of their own, e.g.
 #   OUT=bench/results/width-study/tuned EXTRA="--learning-rate-scheduler MultiStepLR(lr=0.02,milestones=12|17,gamma=0.1)" \
 #   DENSE_EXTRA="--dropouts 0.2;0.1;0" SPARSE_EXTRA="--dropouts 0.1;0.1;0.1;0" WIDTHS=1024 bash bench/width-study.sh
+# DEPTH (default 3) sets the hidden layers of the sparse networks, 784-W-…-W-10 (DEPTH of them), the density matched to
+# that network's dense weights; its runs are named wW-METHOD-sS for 3 and wWdDEPTH-METHOD-sS otherwise.
 # Run it with `nice -n 19` beside other work: the accuracies do not depend on the load, the epoch times do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ widths=${WIDTHS:-"1024 4096 16384 65536"}
 methods=${METHODS:-"static set rigl"}
 seeds=${SEEDS:-1}
 threads=${THREADS:-2}
+depth=${DEPTH:-3}
 out=${OUT:-bench/results/width-study}
 read -r -a extra <<< "${EXTRA:-}"
 read -r -a dense_extra <<< "${DENSE_EXTRA:-}"
@@ -54,13 +57,16 @@ run() {
 for seed in $seeds; do
   run "dense-s$seed" --layers "ReLU;ReLU;Linear" --layer-sizes "784;1024;512;10" --seed "$seed" "${dense_extra[@]}"
   for W in $widths; do
-    density=$(awk -v w="$W" 'BEGIN {printf "%.8g", 1332224 / (784 * w + 2 * w * w + 10 * w)}')
-    sparse=(--layers "ReLU;ReLU;ReLU;Linear" --layer-sizes "784;$W;$W;$W;10" --overall-density "$density" --seed "$seed" "${sparse_extra[@]}")
+    density=$(awk -v w="$W" -v d="$depth" 'BEGIN {printf "%.8g", 1332224 / (784 * w + (d - 1) * w * w + 10 * w)}')
+    layers="$(printf 'ReLU;%.0s' $(seq "$depth"))Linear"
+    sizes="784$(printf ";$W%.0s" $(seq "$depth"));10"
+    net=w$W; [ "$depth" = 3 ] || net=w${W}d$depth
+    sparse=(--layers "$layers" --layer-sizes "$sizes" --overall-density "$density" --seed "$seed" "${sparse_extra[@]}")
     for method in $methods; do
       case $method in
-        static) run "w$W-static-s$seed" "${sparse[@]}" ;;
-        set) run "w$W-set-s$seed" "${sparse[@]}" --prune "SET(0.3)" --grow Random ;;
-        rigl) run "w$W-rigl-s$seed" "${sparse[@]}" --prune "Magnitude(0.3)" --grow Gradient --grow-weights Zero --prune-interval 100 --prune-cosine-decay 0.75 ;;
+        static) run "$net-static-s$seed" "${sparse[@]}" ;;
+        set) run "$net-set-s$seed" "${sparse[@]}" --prune "SET(0.3)" --grow Random ;;
+        rigl) run "$net-rigl-s$seed" "${sparse[@]}" --prune "Magnitude(0.3)" --grow Gradient --grow-weights Zero --prune-interval 100 --prune-cosine-decay 0.75 ;;
         *) echo "unknown method '$method' (valid: static, set, rigl)" >&2; exit 1 ;;
       esac
     done

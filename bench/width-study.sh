@@ -27,6 +27,7 @@ methods=${METHODS:-"static set rigl"}
 seeds=${SEEDS:-1}
 threads=${THREADS:-2}
 depth=${DEPTH:-3}
+[[ $depth =~ ^[1-9][0-9]*$ ]] || { echo "DEPTH must be the number of hidden layers, a whole number from 1 up; got '$depth'" >&2; exit 1; }
 out=${OUT:-bench/results/width-study}
 read -r -a extra <<< "${EXTRA:-}"
 read -r -a dense_extra <<< "${DENSE_EXTRA:-}"
